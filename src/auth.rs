@@ -1,0 +1,74 @@
+//! The admin bearer token that guards every write operation.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::Error;
+
+/// The configured admin token, kept only as a SHA-256 digest so comparisons take the same
+/// time whatever the presented token's length or content.
+pub struct AdminToken {
+    digest: [u8; 32],
+}
+
+/// Proof that the caller presented the admin token. Only [`AdminToken::verify`] makes one,
+/// and every write operation in the service layer asks for it.
+#[derive(Debug)]
+pub struct Admin(());
+
+impl AdminToken {
+    /// The shortest admin token the server accepts.
+    pub const MIN_LEN: usize = 16;
+
+    pub fn new(token: &str) -> anyhow::Result<Self> {
+        if token.chars().count() < Self::MIN_LEN || token.trim() != token {
+            anyhow::bail!("ADMIN_TOKEN must be at least {} characters without surrounding spaces", Self::MIN_LEN);
+        }
+        Ok(Self { digest: Sha256::digest(token.as_bytes()).into() })
+    }
+
+    /// A fresh random token (256 bits, hex) for a server started without one.
+    pub fn generate() -> anyhow::Result<(Self, String)> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the admin token: {e}"))?;
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Ok((Self::new(&token)?, token))
+    }
+
+    /// Checks the token from an `Authorization` header value (`Bearer <token>`).
+    pub fn verify(&self, authorization: Option<&str>) -> Result<Admin, Error> {
+        let presented = authorization.and_then(bearer).ok_or(Error::Unauthenticated)?;
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        if bool::from(self.digest.ct_eq(&digest)) { Ok(Admin(())) } else { Err(Error::Unauthenticated) }
+    }
+}
+
+/// The token of a `Bearer` credential (the scheme name is case-insensitive).
+fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AdminToken;
+
+    #[test]
+    fn verifies_only_the_exact_bearer_token() {
+        let admin = AdminToken::new("correct-horse-battery").unwrap();
+        assert!(admin.verify(Some("Bearer correct-horse-battery")).is_ok());
+        assert!(admin.verify(Some("bearer correct-horse-battery")).is_ok());
+        for wrong in [None, Some(""), Some("Bearer"), Some("Bearer correct-horse-batter"), Some("Basic correct-horse-battery"), Some("correct-horse-battery")] {
+            assert!(admin.verify(wrong).is_err(), "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_short_tokens_and_generates_long_ones() {
+        assert!(AdminToken::new("short").is_err());
+        let (admin, token) = AdminToken::generate().unwrap();
+        assert_eq!(token.len(), 64);
+        assert!(admin.verify(Some(&format!("Bearer {token}"))).is_ok());
+    }
+}

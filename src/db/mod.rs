@@ -1,0 +1,159 @@
+//! The database: two backends chosen at run time, queries written once.
+//!
+//! Every query lives in this module and runs through [`with_conn!`], which expands the
+//! same body for PostgreSQL and for SQLite, so each is type-checked against both.
+//! Nothing outside `db/` imports diesel.
+
+mod models;
+pub mod orgs;
+mod schema;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{ConnectionError, SqliteConnection};
+use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::Error;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// How long a request waits for a free connection before the database counts as unavailable.
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
+type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Which database a `DATABASE_URL` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// Picks the backend from the URL scheme: `postgres://`/`postgresql://` or `sqlite://`.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite://") {
+            Ok(Self::Sqlite)
+        } else {
+            anyhow::bail!("DATABASE_URL must start with `sqlite://`, `postgres://` or `postgresql://`")
+        }
+    }
+}
+
+/// A pool of connections to one of the two backends.
+#[derive(Clone)]
+pub enum DbPool {
+    Postgres(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of whichever backend is in use.
+/// The body evaluates to a `diesel::QueryResult`; the macro maps failures to [`Error`].
+macro_rules! with_conn {
+    ($pool:expr, |$conn:ident| $body:expr) => {
+        match $pool {
+            $crate::db::DbPool::Postgres(pool) => {
+                let mut object = pool.get().await.map_err($crate::db::pool_error)?;
+                let $conn = &mut *object;
+                $body.map_err($crate::db::query_error)
+            }
+            $crate::db::DbPool::Sqlite(pool) => {
+                let mut object = pool.get().await.map_err($crate::db::pool_error)?;
+                let $conn = &mut *object;
+                $body.map_err($crate::db::query_error)
+            }
+        }
+    };
+}
+pub(crate) use with_conn;
+
+impl DbPool {
+    /// Builds the pool for `url` (nothing connects until the first query).
+    pub fn connect(url: &str, size: usize) -> anyhow::Result<Self> {
+        macro_rules! pool {
+            ($manager:expr) => {
+                Pool::builder($manager)
+                    .max_size(size.max(1))
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .wait_timeout(Some(POOL_WAIT))
+                    .create_timeout(Some(POOL_WAIT))
+                    .build()
+                    .context("building the database pool")?
+            };
+        }
+        Ok(match Backend::from_url(url)? {
+            Backend::Postgres => Self::Postgres(pool!(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))),
+            Backend::Sqlite => {
+                let mut config = ManagerConfig::<SqliteConn>::default();
+                config.custom_setup = Box::new(|url| Box::pin(open_sqlite(url.to_owned())));
+                Self::Sqlite(pool!(AsyncDieselConnectionManager::<SqliteConn>::new_with_config(url, config)))
+            }
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Applies every pending embedded migration; returns how many ran.
+    /// Needs the multi-threaded tokio runtime (the harness blocks in place).
+    pub async fn migrate(&self) -> anyhow::Result<usize> {
+        let applied = match self {
+            Self::Postgres(pool) => {
+                let mut harness = AsyncMigrationHarness::new(pool.get().await.context("connecting to PostgreSQL")?);
+                harness.run_pending_migrations(POSTGRES_MIGRATIONS).map(|applied| applied.len())
+            }
+            Self::Sqlite(pool) => {
+                let mut harness = AsyncMigrationHarness::new(pool.get().await.context("opening the SQLite database")?);
+                harness.run_pending_migrations(SQLITE_MIGRATIONS).map(|applied| applied.len())
+            }
+        };
+        applied.map_err(|e| anyhow::anyhow!("applying migrations: {e}"))
+    }
+
+    /// Answers whether the database takes a query right now.
+    pub async fn ping(&self) -> Result<(), Error> {
+        with_conn!(self, |conn| conn.batch_execute("SELECT 1").await)
+    }
+}
+
+/// Opens one SQLite connection with the settings every connection needs.
+async fn open_sqlite(url: String) -> Result<SqliteConn, ConnectionError> {
+    let mut conn = SqliteConn::establish(&url).await?;
+    conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+        .await
+        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+/// A pool that cannot hand out a connection means the database is unavailable.
+pub(crate) fn pool_error(error: PoolError) -> Error {
+    Error::DatabaseUnavailable(anyhow::Error::new(error).context("getting a database connection"))
+}
+
+/// Sorts query failures into "try again" (connection lost, SQLite busy) and internal faults.
+pub(crate) fn query_error(error: DieselError) -> Error {
+    match &error {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            Error::DatabaseUnavailable(error.into())
+        }
+        DieselError::DatabaseError(_, info)
+            if info.message().contains("database is locked") || info.message().contains("database is busy") =>
+        {
+            Error::DatabaseUnavailable(error.into())
+        }
+        _ => Error::Internal(anyhow::Error::new(error).context("database query")),
+    }
+}

@@ -1,0 +1,115 @@
+//! Queries on `vipps_orgs`, written once for both backends.
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::RunQueryDsl;
+
+use super::models::OrgRow;
+use super::schema::vipps_orgs;
+use super::with_conn;
+use crate::domain::{Environment, OrgId, Page, PageRequest, Timestamp, VippsOrg};
+use crate::error::{Error, Result};
+
+/// Which organizations a listing includes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrgFilter {
+    /// Include organizations with Vipps login switched off.
+    pub include_disabled: bool,
+    /// Only organizations in this environment.
+    pub environment: Option<Environment>,
+}
+
+/// The rows `filter` selects, as a boxed query for the backend in use.
+macro_rules! filtered {
+    ($filter:expr) => {{
+        let mut query = vipps_orgs::table.into_boxed();
+        if !$filter.include_disabled {
+            query = query.filter(vipps_orgs::vipps_enabled.eq(true));
+        }
+        if let Some(environment) = $filter.environment {
+            query = query.filter(vipps_orgs::environment.eq(environment.as_str()));
+        }
+        query
+    }};
+}
+
+/// Stores a new organization; `Ok(false)` when the `org_id` is taken.
+pub async fn insert(pool: &super::DbPool, org: &VippsOrg) -> Result<bool> {
+    let row = OrgRow::from(org);
+    let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
+        diesel::insert_into(vipps_orgs::table).values(&row).execute(conn).await
+    ))?;
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(other) => Err(super::query_error(other)),
+    }
+}
+
+pub async fn find(pool: &super::DbPool, org_id: &OrgId) -> Result<Option<VippsOrg>> {
+    let row = with_conn!(pool, |conn| vipps_orgs::table
+        .find(org_id.as_str())
+        .select(OrgRow::as_select())
+        .first(conn)
+        .await
+        .optional())?;
+    row.map(OrgRow::into_domain).transpose()
+}
+
+/// The organizations among `org_ids` that exist, in one query.
+pub async fn find_many(pool: &super::DbPool, org_ids: &[OrgId]) -> Result<Vec<VippsOrg>> {
+    let ids: Vec<&str> = org_ids.iter().map(OrgId::as_str).collect();
+    let rows = with_conn!(pool, |conn| vipps_orgs::table
+        .filter(vipps_orgs::org_id.eq_any(&ids))
+        .select(OrgRow::as_select())
+        .load(conn)
+        .await)?;
+    rows.into_iter().map(OrgRow::into_domain).collect()
+}
+
+/// One page of the organizations `filter` selects, ordered by `org_id`, and their total.
+pub async fn list(pool: &super::DbPool, filter: OrgFilter, page: PageRequest) -> Result<Page<VippsOrg>> {
+    let offset = i64::try_from(page.offset()).map_err(|e| Error::Internal(e.into()))?;
+    let (total, rows) = with_conn!(pool, |conn| {
+        let total: QueryResult<i64> = filtered!(filter).count().get_result(conn).await;
+        match total {
+            Ok(total) => filtered!(filter)
+                .order(vipps_orgs::org_id.asc())
+                .limit(i64::from(page.limit()))
+                .offset(offset)
+                .select(OrgRow::as_select())
+                .load(conn)
+                .await
+                .map(|rows| (total, rows)),
+            Err(e) => Err(e),
+        }
+    })?;
+    Ok(Page {
+        items: rows.into_iter().map(OrgRow::into_domain).collect::<Result<_>>()?,
+        request: page,
+        total: u64::try_from(total).unwrap_or_default(),
+    })
+}
+
+/// Writes `org` if the stored row still carries `seen_updated_at` (optimistic concurrency);
+/// `Ok(false)` when the row changed or vanished in between.
+pub async fn update_if_unchanged(pool: &super::DbPool, org: &VippsOrg, seen_updated_at: Timestamp) -> Result<bool> {
+    let row = OrgRow::from(org);
+    let updated = with_conn!(pool, |conn| diesel::update(
+        vipps_orgs::table
+            .filter(vipps_orgs::org_id.eq(org.org_id.as_str()))
+            .filter(vipps_orgs::updated_at.eq(seen_updated_at.naive_utc()))
+    )
+    .set(&row)
+    .execute(conn)
+    .await)?;
+    Ok(updated == 1)
+}
+
+/// Deletes the organization; `Ok(false)` when there was none.
+pub async fn delete(pool: &super::DbPool, org_id: &OrgId) -> Result<bool> {
+    let deleted = with_conn!(pool, |conn| diesel::delete(vipps_orgs::table.find(org_id.as_str()))
+        .execute(conn)
+        .await)?;
+    Ok(deleted == 1)
+}

@@ -1,0 +1,62 @@
+//! Domain value types: each parses its input once and is valid from then on.
+//!
+//! Nothing here does I/O or knows about HTTP, GraphQL or diesel.
+
+mod client;
+mod environment;
+mod org;
+mod org_id;
+mod page;
+mod redirect_uri;
+mod scopes;
+mod text;
+mod timestamp;
+
+pub use client::{ClientId, ClientSecretRef, MerchantSerialNumber, TokenEndpointAuthMethod};
+pub use environment::Environment;
+pub use org::{NewVippsOrg, OrgChanges, Patch, VippsOrg};
+pub use org_id::OrgId;
+pub use page::{Page, PageRequest};
+pub use redirect_uri::RedirectUri;
+pub use scopes::{Scope, Scopes};
+pub use timestamp::Timestamp;
+
+/// A value that breaks a domain rule: which field, and why.
+///
+/// The reason never repeats the rejected value when that value could be a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe(|field| field.to_owned()))]
+pub struct InvalidInput {
+    field: Option<&'static str>,
+    reason: String,
+}
+
+impl InvalidInput {
+    /// A rule broken by one named field (`snake_case`, as in the REST contract).
+    pub fn field(field: &'static str, reason: impl Into<String>) -> Self {
+        Self { field: Some(field), reason: reason.into() }
+    }
+
+    /// A rule broken by the request as a whole.
+    pub fn request(reason: impl Into<String>) -> Self {
+        Self { field: None, reason: reason.into() }
+    }
+
+    /// The offending field in `snake_case`, if one field is to blame.
+    pub fn field_name(&self) -> Option<&'static str> {
+        self.field
+    }
+
+    /// Why the input was refused.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The message with the field named the way the caller's protocol spells it.
+    pub fn describe(&self, spell: impl Fn(&str) -> String) -> String {
+        match self.field {
+            Some(field) => format!("`{}`: {}", spell(field), self.reason),
+            None => self.reason.clone(),
+        }
+    }
+}

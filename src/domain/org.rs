@@ -1,0 +1,202 @@
+//! The organization aggregate: one organization's Vipps client configuration.
+
+use super::{
+    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, OrgId, RedirectUri, Scopes, Timestamp,
+    TokenEndpointAuthMethod,
+};
+
+/// A stored organization configuration. Every instance satisfies all domain rules,
+/// including the ones that tie fields together (the redirect URI fits the environment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VippsOrg {
+    pub org_id: OrgId,
+    pub client_id: ClientId,
+    pub client_secret_ref: ClientSecretRef,
+    pub redirect_uri: RedirectUri,
+    pub scopes: Scopes,
+    pub vipps_enabled: bool,
+    pub environment: Environment,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub merchant_serial_number: Option<MerchantSerialNumber>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A new organization, each field already parsed.
+#[derive(Debug, Clone)]
+pub struct NewVippsOrg {
+    pub org_id: OrgId,
+    pub client_id: ClientId,
+    pub client_secret_ref: ClientSecretRef,
+    pub redirect_uri: RedirectUri,
+    pub scopes: Scopes,
+    pub vipps_enabled: bool,
+    pub environment: Environment,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub merchant_serial_number: Option<MerchantSerialNumber>,
+}
+
+impl NewVippsOrg {
+    /// Checks the cross-field rules and stamps the creation time.
+    pub fn into_org(self, now: Timestamp) -> Result<VippsOrg, InvalidInput> {
+        self.redirect_uri.check_allowed_in(self.environment)?;
+        Ok(VippsOrg {
+            org_id: self.org_id,
+            client_id: self.client_id,
+            client_secret_ref: self.client_secret_ref,
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            vipps_enabled: self.vipps_enabled,
+            environment: self.environment,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            merchant_serial_number: self.merchant_serial_number,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+/// A field of a partial update: left out, set to null, or given a value.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Patch<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<T> Patch<T> {
+    /// Parses the value, keeping absence and null as they are.
+    pub fn try_map<U>(self, parse: impl FnOnce(T) -> Result<U, InvalidInput>) -> Result<Patch<U>, InvalidInput> {
+        Ok(match self {
+            Patch::Absent => Patch::Absent,
+            Patch::Null => Patch::Null,
+            Patch::Value(value) => Patch::Value(parse(value)?),
+        })
+    }
+
+    /// For a field that cannot be cleared: `None` when left out, an error when null.
+    pub fn required(self, field: &'static str) -> Result<Option<T>, InvalidInput> {
+        match self {
+            Patch::Absent => Ok(None),
+            Patch::Null => Err(InvalidInput::field(field, "cannot be null; leave it out to keep the current value")),
+            Patch::Value(value) => Ok(Some(value)),
+        }
+    }
+
+    /// For a field that can be cleared: `None` when left out, `Some(None)` to clear it.
+    pub fn nullable(self) -> Option<Option<T>> {
+        match self {
+            Patch::Absent => None,
+            Patch::Null => Some(None),
+            Patch::Value(value) => Some(Some(value)),
+        }
+    }
+}
+
+/// A partial update: `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct OrgChanges {
+    pub client_id: Option<ClientId>,
+    pub client_secret_ref: Option<ClientSecretRef>,
+    pub redirect_uri: Option<RedirectUri>,
+    pub scopes: Option<Scopes>,
+    pub vipps_enabled: Option<bool>,
+    pub environment: Option<Environment>,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    /// `Some(None)` clears the merchant serial number.
+    pub merchant_serial_number: Option<Option<MerchantSerialNumber>>,
+}
+
+impl OrgChanges {
+    /// The `snake_case` names of the fields this update sets, in contract order.
+    pub fn fields(&self) -> Vec<&'static str> {
+        [
+            ("client_id", self.client_id.is_some()),
+            ("client_secret_ref", self.client_secret_ref.is_some()),
+            ("redirect_uri", self.redirect_uri.is_some()),
+            ("scopes", self.scopes.is_some()),
+            ("vipps_enabled", self.vipps_enabled.is_some()),
+            ("environment", self.environment.is_some()),
+            ("token_endpoint_auth_method", self.token_endpoint_auth_method.is_some()),
+            ("merchant_serial_number", self.merchant_serial_number.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+}
+
+impl VippsOrg {
+    /// The organization after `changes`, checked against every rule again.
+    pub fn apply(&self, changes: &OrgChanges, now: Timestamp) -> Result<VippsOrg, InvalidInput> {
+        if changes.fields().is_empty() {
+            return Err(InvalidInput::request("the update sets no field; send at least one field to change"));
+        }
+        let updated = VippsOrg {
+            org_id: self.org_id.clone(),
+            client_id: changes.client_id.clone().unwrap_or_else(|| self.client_id.clone()),
+            client_secret_ref: changes.client_secret_ref.clone().unwrap_or_else(|| self.client_secret_ref.clone()),
+            redirect_uri: changes.redirect_uri.clone().unwrap_or_else(|| self.redirect_uri.clone()),
+            scopes: changes.scopes.clone().unwrap_or_else(|| self.scopes.clone()),
+            vipps_enabled: changes.vipps_enabled.unwrap_or(self.vipps_enabled),
+            environment: changes.environment.unwrap_or(self.environment),
+            token_endpoint_auth_method: changes.token_endpoint_auth_method.unwrap_or(self.token_endpoint_auth_method),
+            merchant_serial_number: changes
+                .merchant_serial_number
+                .clone()
+                .unwrap_or_else(|| self.merchant_serial_number.clone()),
+            created_at: self.created_at,
+            updated_at: now.max(self.updated_at),
+        };
+        updated.redirect_uri.check_allowed_in(updated.environment)?;
+        Ok(updated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(redirect: &str, environment: Environment) -> Result<VippsOrg, InvalidInput> {
+        NewVippsOrg {
+            org_id: OrgId::parse("org_a")?,
+            client_id: ClientId::parse("client-a")?,
+            client_secret_ref: ClientSecretRef::parse("env://SECRET")?,
+            redirect_uri: RedirectUri::parse(redirect)?,
+            scopes: Scopes::parse(&["openid"])?,
+            vipps_enabled: true,
+            environment,
+            token_endpoint_auth_method: TokenEndpointAuthMethod::default(),
+            merchant_serial_number: None,
+        }
+        .into_org(Timestamp::now())
+    }
+
+    #[test]
+    fn an_environment_change_is_checked_against_the_kept_redirect_uri() {
+        let local = org("http://localhost:3000/cb", Environment::Test).unwrap();
+        let to_prod = OrgChanges { environment: Some(Environment::Production), ..OrgChanges::default() };
+        assert!(local.apply(&to_prod, Timestamp::now()).is_err());
+        assert!(org("http://localhost:3000/cb", Environment::Production).is_err());
+    }
+
+    #[test]
+    fn an_update_must_change_something_and_keeps_the_rest() {
+        let current = org("https://x.no/cb", Environment::Production).unwrap();
+        assert!(current.apply(&OrgChanges::default(), Timestamp::now()).is_err());
+        let disable = OrgChanges { vipps_enabled: Some(false), ..OrgChanges::default() };
+        let updated = current.apply(&disable, Timestamp::now()).unwrap();
+        assert!(!updated.vipps_enabled);
+        assert_eq!(updated.client_id, current.client_id);
+        assert_eq!(disable.fields(), ["vipps_enabled"]);
+    }
+
+    #[test]
+    fn patch_tells_null_from_absent() {
+        assert_eq!(Patch::<u8>::Absent.required("f"), Ok(None));
+        assert!(Patch::<u8>::Null.required("f").is_err());
+        assert_eq!(Patch::<u8>::Null.nullable(), Some(None));
+        assert_eq!(Patch::Value(1).nullable(), Some(Some(1)));
+    }
+}

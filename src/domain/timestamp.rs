@@ -1,0 +1,43 @@
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
+
+/// A moment in UTC with microsecond precision (what both databases keep).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self(Utc::now().trunc_subsecs(6))
+    }
+
+    /// A stored UTC value read back from the database.
+    pub fn from_utc(naive: NaiveDateTime) -> Self {
+        Self(naive.and_utc().trunc_subsecs(6))
+    }
+
+    /// The value to store (UTC, no offset).
+    pub fn naive_utc(self) -> NaiveDateTime {
+        self.0.naive_utc()
+    }
+
+    pub fn as_datetime(self) -> DateTime<Utc> {
+        self.0
+    }
+
+    /// RFC 3339 in UTC with whole seconds, the contract's form: `2026-03-26T10:00:00Z`.
+    pub fn to_rfc3339(self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn renders_the_contract_form() {
+        let naive = chrono::NaiveDate::from_ymd_opt(2026, 3, 26)
+            .and_then(|d| d.and_hms_micro_opt(10, 0, 0, 123_456))
+            .expect("valid date");
+        assert_eq!(Timestamp::from_utc(naive).to_rfc3339(), "2026-03-26T10:00:00Z");
+    }
+}

@@ -1,0 +1,87 @@
+//! The one error type of the service layer, with a stable machine code.
+//!
+//! REST renders it as `application/problem+json` ([`crate::http::error`]), GraphQL as an
+//! error with `extensions.code` ([`crate::graphql::error`]). Internal causes are logged by
+//! the adapters and never returned to the client.
+
+use crate::domain::InvalidInput;
+
+/// Everything an operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The client sent something that does not parse or breaks a domain rule.
+    #[error(transparent)]
+    InvalidInput(#[from] InvalidInput),
+    /// The request body is larger than the server accepts.
+    #[error("the request body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// The request body has a content type the endpoint does not accept.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The addressed resource or route does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The route exists but not with this HTTP method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The resource already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The admin bearer token is missing or wrong.
+    #[error("this operation needs the admin token: send `Authorization: Bearer <admin token>`")]
+    Unauthenticated,
+    /// The database cannot be reached or is busy; the client may retry.
+    #[error("the database is unavailable; try again shortly")]
+    DatabaseUnavailable(#[source] anyhow::Error),
+    /// A fault on our side; the cause is logged, never returned.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    /// The stable machine-readable code (REST `code`, GraphQL `extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidInput(_) => "INVALID_INPUT",
+            Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Error::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Error::NotFound(_) => "NOT_FOUND",
+            Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Error::Conflict(_) => "CONFLICT",
+            Error::Unauthenticated => "UNAUTHENTICATED",
+            Error::DatabaseUnavailable(_) => "DATABASE_UNAVAILABLE",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The HTTP status that goes with the code.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidInput(_) => 400,
+            Error::Unauthenticated => 401,
+            Error::NotFound(_) => 404,
+            Error::MethodNotAllowed(_) => 405,
+            Error::Conflict(_) => 409,
+            Error::PayloadTooLarge { .. } => 413,
+            Error::UnsupportedMediaType(_) => 415,
+            Error::DatabaseUnavailable(_) => 503,
+            Error::Internal(_) => 500,
+        }
+    }
+
+    /// Logs the cause of server-side failures; client faults need no log line of their own.
+    pub fn log_if_server_fault(&self) {
+        match self {
+            Error::DatabaseUnavailable(cause) => {
+                tracing::warn!(code = self.code(), error = format!("{cause:#}"), "database unavailable");
+            }
+            Error::Internal(cause) => {
+                tracing::error!(code = self.code(), error = format!("{cause:#}"), "internal error");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Shorthand for results of the service layer.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

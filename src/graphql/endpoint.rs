@@ -1,0 +1,110 @@
+//! `/graphql` over HTTP, strictly: `POST` takes `application/json` only (a single request or
+//! a batch of at most [`MAX_BATCH`]); `GET` runs queries from the query string, never
+//! mutations. Request-level failures answer with a GraphQL-shaped `{"errors": [...]}` body.
+
+use axum::Json;
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, Request as GqlRequest};
+use serde_json::{Value, json};
+
+use super::{AppSchema, Authorization, MAX_BATCH};
+use crate::error::Error;
+use crate::http::extract::{authorization, body_bytes, is_json};
+
+/// A request-level failure, in the shape GraphQL clients read.
+fn failure(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] });
+    (status, Json(body)).into_response()
+}
+
+fn from_error(error: &Error) -> Response {
+    failure(StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST), error.code(), error.to_string())
+}
+
+fn invalid(message: impl Into<String>) -> Response {
+    failure(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
+}
+
+fn credentials(headers: &HeaderMap) -> Authorization {
+    Authorization(authorization(headers).map(str::to_owned))
+}
+
+/// `POST /graphql`.
+pub async fn post(State(schema): State<AppSchema>, request: Request) -> Response {
+    if !is_json(request.headers()) {
+        return failure(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "GraphQL requests must be JSON: send `Content-Type: application/json`",
+        );
+    }
+    let auth = credentials(request.headers());
+    let bytes = match body_bytes(request, &()).await {
+        Ok(bytes) => bytes,
+        Err(error) => return from_error(&error),
+    };
+    let batch = match parse_batch(&bytes) {
+        Ok(batch) => batch,
+        Err(message) => return invalid(message),
+    };
+    Json(schema.execute_batch(batch.data(auth)).await).into_response()
+}
+
+fn parse_batch(bytes: &[u8]) -> Result<BatchRequest, String> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("the body is not valid JSON ({e})"))?;
+    match value {
+        Value::Array(items) if items.is_empty() => Err("the batch is empty".into()),
+        Value::Array(items) if items.len() > MAX_BATCH => {
+            Err(format!("the batch has {} operations; at most {MAX_BATCH} are allowed", items.len()))
+        }
+        Value::Array(items) => Ok(BatchRequest::Batch(items.into_iter().map(parse_one).collect::<Result<_, _>>()?)),
+        single => Ok(BatchRequest::Single(parse_one(single)?)),
+    }
+}
+
+fn parse_one(value: Value) -> Result<GqlRequest, String> {
+    let Value::Object(fields) = &value else {
+        return Err("a GraphQL request must be a JSON object with a `query`".into());
+    };
+    match fields.get("query") {
+        None => return Err("the request has no `query`".into()),
+        Some(Value::String(_)) => {}
+        Some(_) => return Err("`query` must be a string".into()),
+    }
+    serde_json::from_value(value).map_err(|e| format!("the request does not fit the GraphQL request shape ({e})"))
+}
+
+/// `GET /graphql?query=…[&variables=…][&operationName=…]`: queries only.
+pub async fn get(State(schema): State<AppSchema>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let query = query.unwrap_or_default();
+    let has_query = url::form_urlencoded::parse(query.as_bytes()).any(|(key, _)| key == "query");
+    if !has_query {
+        return invalid("the request has no `query` parameter; GraphiQL is at /graphiql");
+    }
+    let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => request,
+        Err(e) => return invalid(format!("the query string is not a GraphQL request ({e})")),
+    };
+    if is_mutation(&request) {
+        let mut response = failure(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "mutations need POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    Json(schema.execute(request.data(credentials(&headers))).await).into_response()
+}
+
+/// Whether the operation the request selects is a mutation (unparsable documents are left
+/// to the executor, which reports them).
+fn is_mutation(request: &GqlRequest) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let selected = match &request.operation_name {
+        Some(name) => document.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => document.operations.iter().next(),
+    };
+    selected.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
+}

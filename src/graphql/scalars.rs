@@ -1,0 +1,24 @@
+//! Custom scalars.
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+
+use crate::domain::Timestamp;
+
+/// An RFC 3339 timestamp in UTC with whole seconds, such as `2026-03-26T10:00:00Z`.
+pub struct DateTime(pub Timestamp);
+
+#[Scalar(name = "DateTime", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339")]
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let Value::String(text) = &value else {
+            return Err(InputValueError::expected_type(value));
+        };
+        let parsed = chrono::DateTime::parse_from_rfc3339(text)
+            .map_err(|e| InputValueError::custom(format!("not an RFC 3339 timestamp: {e}")))?;
+        Ok(Self(Timestamp::from_utc(parsed.naive_utc())))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339())
+    }
+}

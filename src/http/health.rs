@@ -1,0 +1,19 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::error::Error;
+
+/// `GET /healthz`: the process is up.
+pub async fn alive() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers; 503 `DATABASE_UNAVAILABLE` when it does not.
+pub async fn ready(State(app): State<std::sync::Arc<App>>) -> Result<Json<Value>, Error> {
+    app.db.ping().await?;
+    Ok(Json(json!({ "status": "ready" })))
+}

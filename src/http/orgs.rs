@@ -1,0 +1,257 @@
+//! REST compatibility routes for organization configs (`/api/v1/vipps-orgs`).
+//!
+//! Field names are `snake_case` exactly as legacy clients expect. Each handler parses its
+//! input into domain types, calls `service::orgs` and maps the result.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::extract::{AdminAuth, JsonBody, OrgIdPath};
+use crate::app::App;
+use crate::domain::{
+    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, NewVippsOrg, OrgChanges, OrgId,
+    PageRequest, Patch, RedirectUri, Scopes, TokenEndpointAuthMethod, VippsOrg,
+};
+use crate::error::Error;
+use crate::service::orgs::{self, OrgFilter};
+
+/// `POST /api/v1/vipps-orgs` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrgRequest {
+    org_id: String,
+    client_id: String,
+    client_secret_ref: String,
+    redirect_uri: String,
+    scopes: Vec<String>,
+    environment: String,
+    vipps_enabled: Option<bool>,
+    token_endpoint_auth_method: Option<String>,
+    merchant_serial_number: Option<String>,
+}
+
+impl CreateOrgRequest {
+    fn parse(self) -> Result<NewVippsOrg, InvalidInput> {
+        Ok(NewVippsOrg {
+            org_id: OrgId::parse(&self.org_id)?,
+            client_id: ClientId::parse(&self.client_id)?,
+            client_secret_ref: ClientSecretRef::parse(&self.client_secret_ref)?,
+            redirect_uri: RedirectUri::parse(&self.redirect_uri)?,
+            scopes: Scopes::parse(&self.scopes)?,
+            vipps_enabled: self.vipps_enabled.unwrap_or(true),
+            environment: Environment::parse(&self.environment)?,
+            token_endpoint_auth_method: self
+                .token_endpoint_auth_method
+                .as_deref()
+                .map(TokenEndpointAuthMethod::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            merchant_serial_number: self.merchant_serial_number.as_deref().map(MerchantSerialNumber::parse).transpose()?,
+        })
+    }
+}
+
+/// `PUT /api/v1/vipps-orgs/{org_id}` body: every field optional; only `merchant_serial_number`
+/// may be `null` (to clear it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrgRequest {
+    #[serde(default)]
+    client_id: Patch<String>,
+    #[serde(default)]
+    client_secret_ref: Patch<String>,
+    #[serde(default)]
+    redirect_uri: Patch<String>,
+    #[serde(default)]
+    scopes: Patch<Vec<String>>,
+    #[serde(default)]
+    vipps_enabled: Patch<bool>,
+    #[serde(default)]
+    environment: Patch<String>,
+    #[serde(default)]
+    token_endpoint_auth_method: Patch<String>,
+    #[serde(default)]
+    merchant_serial_number: Patch<String>,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            None => Patch::Null,
+            Some(value) => Patch::Value(value),
+        })
+    }
+}
+
+impl UpdateOrgRequest {
+    fn parse(self) -> Result<OrgChanges, InvalidInput> {
+        Ok(OrgChanges {
+            client_id: self.client_id.try_map(|v| ClientId::parse(&v))?.required("client_id")?,
+            client_secret_ref: self
+                .client_secret_ref
+                .try_map(|v| ClientSecretRef::parse(&v))?
+                .required("client_secret_ref")?,
+            redirect_uri: self.redirect_uri.try_map(|v| RedirectUri::parse(&v))?.required("redirect_uri")?,
+            scopes: self.scopes.try_map(|v| Scopes::parse(&v))?.required("scopes")?,
+            vipps_enabled: self.vipps_enabled.required("vipps_enabled")?,
+            environment: self.environment.try_map(|v| Environment::parse(&v))?.required("environment")?,
+            token_endpoint_auth_method: self
+                .token_endpoint_auth_method
+                .try_map(|v| TokenEndpointAuthMethod::parse(&v))?
+                .required("token_endpoint_auth_method")?,
+            merchant_serial_number: self
+                .merchant_serial_number
+                .try_map(|v| MerchantSerialNumber::parse(&v))?
+                .nullable(),
+        })
+    }
+}
+
+/// An organization in a listing and in the create answer.
+#[derive(Serialize)]
+pub struct OrgSummary {
+    org_id: String,
+    client_id: String,
+    vipps_enabled: bool,
+    environment: &'static str,
+    created_at: String,
+}
+
+impl From<&VippsOrg> for OrgSummary {
+    fn from(org: &VippsOrg) -> Self {
+        Self {
+            org_id: org.org_id.to_string(),
+            client_id: org.client_id.as_str().to_owned(),
+            vipps_enabled: org.vipps_enabled,
+            environment: org.environment.as_str(),
+            created_at: org.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// The value of one field of `org`, as the REST contract spells it.
+fn field_value(org: &VippsOrg, field: &str) -> Value {
+    match field {
+        "org_id" => json!(org.org_id.as_str()),
+        "client_id" => json!(org.client_id.as_str()),
+        "client_secret_ref" => json!(org.client_secret_ref.as_str()),
+        "redirect_uri" => json!(org.redirect_uri.as_str()),
+        "scopes" => json!(org.scopes.names()),
+        "vipps_enabled" => json!(org.vipps_enabled),
+        "environment" => json!(org.environment.as_str()),
+        "token_endpoint_auth_method" => json!(org.token_endpoint_auth_method.as_str()),
+        "merchant_serial_number" => json!(org.merchant_serial_number.as_ref().map(MerchantSerialNumber::as_str)),
+        "created_at" => json!(org.created_at.to_rfc3339()),
+        "updated_at" => json!(org.updated_at.to_rfc3339()),
+        _ => Value::Null,
+    }
+}
+
+/// A JSON object with `fields` of `org`, in the given order.
+fn org_object(org: &VippsOrg, fields: &[&str]) -> Value {
+    Value::Object(fields.iter().map(|f| ((*f).to_owned(), field_value(org, f))).collect::<Map<_, _>>())
+}
+
+/// `GET /api/v1/vipps-orgs?page=1&limit=20`: Vipps-enabled organizations by `org_id`.
+/// Optional `include_disabled=true` and `environment=production|test` narrow or widen it.
+pub async fn list(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Result<Json<Value>, Error> {
+    let (filter, page) = parse_list_query(query.as_deref().unwrap_or_default())?;
+    let page = orgs::list(&app, filter, page).await?;
+    let data: Vec<OrgSummary> = page.items.iter().map(OrgSummary::from).collect();
+    Ok(Json(json!({
+        "data": data,
+        "pagination": { "page": page.request.page(), "limit": page.request.limit(), "total": page.total },
+    })))
+}
+
+fn parse_list_query(query: &str) -> Result<(OrgFilter, PageRequest), InvalidInput> {
+    let mut page = 1;
+    let mut limit = PageRequest::DEFAULT_LIMIT;
+    let mut filter = OrgFilter::default();
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "page" => page = whole_number("page", &value)?,
+            "limit" => limit = whole_number("limit", &value)?,
+            "include_disabled" => {
+                filter.include_disabled = match value.as_ref() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(InvalidInput::field("include_disabled", "must be `true` or `false`")),
+                }
+            }
+            "environment" => filter.environment = Some(Environment::parse(&value)?),
+            _ => {}
+        }
+    }
+    Ok((filter, PageRequest::parse(page, limit)?))
+}
+
+fn whole_number(field: &'static str, value: &str) -> Result<i64, InvalidInput> {
+    value.parse().map_err(|_| InvalidInput::field(field, "must be a whole number"))
+}
+
+/// `GET /api/v1/vipps-orgs/{org_id}`: the full configuration (the secret reference, never a secret).
+pub async fn get(State(app): State<Arc<App>>, OrgIdPath(org_id): OrgIdPath) -> Result<Json<Value>, Error> {
+    let org = orgs::get(&app, &org_id).await?;
+    Ok(Json(org_object(
+        &org,
+        &[
+            "org_id",
+            "client_id",
+            "client_secret_ref",
+            "redirect_uri",
+            "scopes",
+            "vipps_enabled",
+            "environment",
+            "token_endpoint_auth_method",
+            "merchant_serial_number",
+            "created_at",
+            "updated_at",
+        ],
+    )))
+}
+
+/// `POST /api/v1/vipps-orgs` (admin): 201 with the summary of the new organization.
+pub async fn create(
+    State(app): State<Arc<App>>,
+    AdminAuth(admin): AdminAuth,
+    JsonBody(request): JsonBody<CreateOrgRequest>,
+) -> Result<(StatusCode, Json<OrgSummary>), Error> {
+    let org = orgs::create(&app, &admin, request.parse()?).await?;
+    Ok((StatusCode::CREATED, Json(OrgSummary::from(&org))))
+}
+
+/// `PUT /api/v1/vipps-orgs/{org_id}` (admin): partial update; answers with `org_id`, each
+/// field the request set, and `updated_at`.
+pub async fn update(
+    State(app): State<Arc<App>>,
+    AdminAuth(admin): AdminAuth,
+    OrgIdPath(org_id): OrgIdPath,
+    JsonBody(request): JsonBody<UpdateOrgRequest>,
+) -> Result<Json<Value>, Error> {
+    let changes = request.parse()?;
+    let org = orgs::update(&app, &admin, &org_id, &changes).await?;
+    let fields: Vec<&str> = std::iter::once("org_id").chain(changes.fields()).chain(["updated_at"]).collect();
+    Ok(Json(org_object(&org, &fields)))
+}
+
+/// `DELETE /api/v1/vipps-orgs/{org_id}` (admin).
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    AdminAuth(admin): AdminAuth,
+    OrgIdPath(org_id): OrgIdPath,
+) -> Result<Json<Value>, Error> {
+    let deleted_at = orgs::delete(&app, &admin, &org_id).await?;
+    Ok(Json(json!({ "org_id": org_id.as_str(), "deleted": true, "deleted_at": deleted_at.to_rfc3339() })))
+}
+
+/// `GET /api/v1/vipps-orgs/{org_id}/status`.
+pub async fn status(State(app): State<Arc<App>>, OrgIdPath(org_id): OrgIdPath) -> Result<Json<Value>, Error> {
+    let org = orgs::get(&app, &org_id).await?;
+    Ok(Json(org_object(&org, &["org_id", "vipps_enabled", "client_id", "environment"])))
+}

@@ -1,0 +1,25 @@
+//! vipps-identity: a GraphQL identity API server for "Log in with Vipps".
+//!
+//! Where things live:
+//! - [`domain`]: value types that parse input once (no I/O, no framework types);
+//! - [`service`]: every business operation, called by both adapters;
+//! - [`db`]: diesel, the two backends and every query;
+//! - [`http`]: the REST compatibility adapter, health checks and the router;
+//! - [`graphql`]: the GraphQL adapter, its endpoint and the self-hosted GraphiQL;
+//! - [`auth`]: the admin bearer token;
+//! - [`config`], [`telemetry`], [`app`]: start-up wiring shared by `main` and the tests.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod service;
+pub mod telemetry;
+
+pub use app::{App, serve};
+pub use config::Config;
+pub use error::Error;

@@ -1,0 +1,93 @@
+//! `vipps-identity`: serve (the default), migrate, or print the GraphQL schema.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+use vipps_identity::{App, Config, db::DbPool, graphql, telemetry};
+
+/// A GraphQL identity API server for "Log in with Vipps" across many organizations.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    config: Config,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the REST and GraphQL API (the default).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL), the content of `schema.graphql`.
+    Schema,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Schema => print!("{}", graphql::sdl()),
+        Command::Migrate => {
+            telemetry::init(cli.config.log_format);
+            let db = DbPool::connect(&cli.config.database_url, 1)?;
+            let applied = db.migrate().await?;
+            tracing::info!(applied, "migrations applied");
+        }
+        Command::Serve => {
+            telemetry::init(cli.config.log_format);
+            serve(cli.config).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let (app, generated_token) = App::from_config(&config).await?;
+    if let Some(token) = generated_token {
+        eprintln!(
+            "WARNING: ADMIN_TOKEN is not set. Generated an admin token for this run only (it is not logged):\n\n    {token}\n\nSet ADMIN_TOKEN to keep a token across restarts.\n"
+        );
+    }
+    let listener = TcpListener::bind(config.bind_addr).await.with_context(|| format!("binding {}", config.bind_addr))?;
+    tracing::info!(
+        addr = %config.bind_addr,
+        graphiql = format!("http://{}/graphiql", config.bind_addr),
+        "listening"
+    );
+    vipps_identity::serve(app, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

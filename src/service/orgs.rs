@@ -1,0 +1,69 @@
+//! Organization configurations: create, read, list, update, delete.
+
+use crate::app::App;
+use crate::auth::Admin;
+use crate::db;
+use crate::domain::{NewVippsOrg, OrgChanges, OrgId, Page, PageRequest, Timestamp, VippsOrg};
+use crate::error::{Error, Result};
+
+pub use crate::db::orgs::OrgFilter;
+
+/// How often an update re-reads and retries when another writer got there first.
+const UPDATE_ATTEMPTS: usize = 5;
+
+fn not_found(org_id: &OrgId) -> Error {
+    Error::NotFound(format!("no vipps org with org_id `{org_id}`"))
+}
+
+/// Stores a new organization. A taken `org_id` is a conflict.
+pub async fn create(app: &App, _admin: &Admin, new: NewVippsOrg) -> Result<VippsOrg> {
+    let org = new.into_org(Timestamp::now())?;
+    if !db::orgs::insert(&app.db, &org).await? {
+        return Err(Error::Conflict(format!("a vipps org with org_id `{}` already exists", org.org_id)));
+    }
+    tracing::info!(org_id = %org.org_id, environment = %org.environment, "vipps org created");
+    Ok(org)
+}
+
+/// The organization, or `None` when there is none.
+pub async fn find(app: &App, org_id: &OrgId) -> Result<Option<VippsOrg>> {
+    db::orgs::find(&app.db, org_id).await
+}
+
+/// The organization, or `NOT_FOUND`.
+pub async fn get(app: &App, org_id: &OrgId) -> Result<VippsOrg> {
+    find(app, org_id).await?.ok_or_else(|| not_found(org_id))
+}
+
+/// The organizations among `org_ids` that exist (in any order), in one query.
+pub async fn find_many(app: &App, org_ids: &[OrgId]) -> Result<Vec<VippsOrg>> {
+    db::orgs::find_many(&app.db, org_ids).await
+}
+
+/// One page of organizations ordered by `org_id`.
+pub async fn list(app: &App, filter: OrgFilter, page: PageRequest) -> Result<Page<VippsOrg>> {
+    db::orgs::list(&app.db, filter, page).await
+}
+
+/// Applies a partial update and returns the organization as stored. Concurrent updates
+/// never overwrite each other: each one applies to the row it read, or reads again.
+pub async fn update(app: &App, _admin: &Admin, org_id: &OrgId, changes: &OrgChanges) -> Result<VippsOrg> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        let current = get(app, org_id).await?;
+        let updated = current.apply(changes, Timestamp::now())?;
+        if db::orgs::update_if_unchanged(&app.db, &updated, current.updated_at).await? {
+            tracing::info!(%org_id, fields = ?changes.fields(), "vipps org updated");
+            return Ok(updated);
+        }
+    }
+    Err(Error::Conflict(format!("vipps org `{org_id}` is being changed by someone else; try again")))
+}
+
+/// Deletes the organization and returns when it happened. The `org_id` is free again.
+pub async fn delete(app: &App, _admin: &Admin, org_id: &OrgId) -> Result<Timestamp> {
+    if !db::orgs::delete(&app.db, org_id).await? {
+        return Err(not_found(org_id));
+    }
+    tracing::info!(%org_id, "vipps org deleted");
+    Ok(Timestamp::now())
+}
