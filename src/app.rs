@@ -41,7 +41,14 @@ impl App {
 
 /// Serves the REST and GraphQL API on `listener` until `shutdown` completes, then lets the
 /// requests in flight finish.
-pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let router = crate::http::router(app);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
 }

@@ -22,24 +22,36 @@ impl AdminToken {
 
     pub fn new(token: &str) -> anyhow::Result<Self> {
         if token.chars().count() < Self::MIN_LEN || token.trim() != token {
-            anyhow::bail!("ADMIN_TOKEN must be at least {} characters without surrounding spaces", Self::MIN_LEN);
+            anyhow::bail!(
+                "ADMIN_TOKEN must be at least {} characters without surrounding spaces",
+                Self::MIN_LEN
+            );
         }
-        Ok(Self { digest: Sha256::digest(token.as_bytes()).into() })
+        Ok(Self {
+            digest: Sha256::digest(token.as_bytes()).into(),
+        })
     }
 
     /// A fresh random token (256 bits, hex) for a server started without one.
     pub fn generate() -> anyhow::Result<(Self, String)> {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the admin token: {e}"))?;
+        getrandom::fill(&mut bytes)
+            .map_err(|e| anyhow::anyhow!("no randomness for the admin token: {e}"))?;
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         Ok((Self::new(&token)?, token))
     }
 
     /// Checks the token from an `Authorization` header value (`Bearer <token>`).
     pub fn verify(&self, authorization: Option<&str>) -> Result<Admin, Error> {
-        let presented = authorization.and_then(bearer).ok_or(Error::Unauthenticated)?;
+        let presented = authorization
+            .and_then(bearer)
+            .ok_or(Error::Unauthenticated)?;
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        if bool::from(self.digest.ct_eq(&digest)) { Ok(Admin(())) } else { Err(Error::Unauthenticated) }
+        if bool::from(self.digest.ct_eq(&digest)) {
+            Ok(Admin(()))
+        } else {
+            Err(Error::Unauthenticated)
+        }
     }
 }
 
@@ -59,7 +71,14 @@ mod tests {
         let admin = AdminToken::new("correct-horse-battery").unwrap();
         assert!(admin.verify(Some("Bearer correct-horse-battery")).is_ok());
         assert!(admin.verify(Some("bearer correct-horse-battery")).is_ok());
-        for wrong in [None, Some(""), Some("Bearer"), Some("Bearer correct-horse-batter"), Some("Basic correct-horse-battery"), Some("correct-horse-battery")] {
+        for wrong in [
+            None,
+            Some(""),
+            Some("Bearer"),
+            Some("Bearer correct-horse-batter"),
+            Some("Basic correct-horse-battery"),
+            Some("correct-horse-battery"),
+        ] {
             assert!(admin.verify(wrong).is_err(), "{wrong:?}");
         }
     }

@@ -15,11 +15,22 @@ pub enum LogFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address and port to listen on.
-    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind_addr: SocketAddr,
 
     /// Database: `sqlite://<file>` (embedded, created if missing) or `postgres://user:password@host/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://vipps-identity.db", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://vipps-identity.db",
+        hide_env_values = true,
+        global = true
+    )]
     pub database_url: String,
 
     /// Largest number of open database connections.
@@ -32,6 +43,12 @@ pub struct Config {
     pub admin_token: Option<String>,
 
     /// Log format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
     pub log_format: LogFormat,
 }

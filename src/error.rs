@@ -73,10 +73,18 @@ impl Error {
     pub fn log_if_server_fault(&self) {
         match self {
             Error::DatabaseUnavailable(cause) => {
-                tracing::warn!(code = self.code(), error = format!("{cause:#}"), "database unavailable");
+                tracing::warn!(
+                    code = self.code(),
+                    error = format!("{cause:#}"),
+                    "database unavailable"
+                );
             }
             Error::Internal(cause) => {
-                tracing::error!(code = self.code(), error = format!("{cause:#}"), "internal error");
+                tracing::error!(
+                    code = self.code(),
+                    error = format!("{cause:#}"),
+                    "internal error"
+                );
             }
             _ => {}
         }

@@ -7,7 +7,11 @@ use vipps_identity::{App, Config, db::DbPool, graphql, telemetry};
 
 /// A GraphQL identity API server for "Log in with Vipps" across many organizations.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(
+    version,
+    about,
+    after_help = "Log filter: RUST_LOG (default `info`), e.g. RUST_LOG=vipps_identity=debug.\nEvery option can also be set in a `.env` file in the working directory."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -52,7 +56,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "WARNING: ADMIN_TOKEN is not set. Generated an admin token for this run only (it is not logged):\n\n    {token}\n\nSet ADMIN_TOKEN to keep a token across restarts.\n"
         );
     }
-    let listener = TcpListener::bind(config.bind_addr).await.with_context(|| format!("binding {}", config.bind_addr))?;
+    let listener = TcpListener::bind(config.bind_addr)
+        .await
+        .with_context(|| format!("binding {}", config.bind_addr))?;
     tracing::info!(
         addr = %config.bind_addr,
         graphiql = format!("http://{}/graphiql", config.bind_addr),

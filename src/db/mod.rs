@@ -16,7 +16,9 @@ use diesel::{ConnectionError, SqliteConnection};
 use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
+};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::Error;
@@ -44,7 +46,9 @@ impl Backend {
         } else if url.starts_with("sqlite://") {
             Ok(Self::Sqlite)
         } else {
-            anyhow::bail!("DATABASE_URL must start with `sqlite://`, `postgres://` or `postgresql://`")
+            anyhow::bail!(
+                "DATABASE_URL must start with `sqlite://`, `postgres://` or `postgresql://`"
+            )
         }
     }
 }
@@ -91,11 +95,15 @@ impl DbPool {
             };
         }
         Ok(match Backend::from_url(url)? {
-            Backend::Postgres => Self::Postgres(pool!(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))),
+            Backend::Postgres => Self::Postgres(pool!(AsyncDieselConnectionManager::<
+                AsyncPgConnection,
+            >::new(url))),
             Backend::Sqlite => {
                 let mut config = ManagerConfig::<SqliteConn>::default();
                 config.custom_setup = Box::new(|url| Box::pin(open_sqlite(url.to_owned())));
-                Self::Sqlite(pool!(AsyncDieselConnectionManager::<SqliteConn>::new_with_config(url, config)))
+                Self::Sqlite(pool!(
+                    AsyncDieselConnectionManager::<SqliteConn>::new_with_config(url, config)
+                ))
             }
         })
     }
@@ -112,12 +120,20 @@ impl DbPool {
     pub async fn migrate(&self) -> anyhow::Result<usize> {
         let applied = match self {
             Self::Postgres(pool) => {
-                let mut harness = AsyncMigrationHarness::new(pool.get().await.context("connecting to PostgreSQL")?);
-                harness.run_pending_migrations(POSTGRES_MIGRATIONS).map(|applied| applied.len())
+                let mut harness = AsyncMigrationHarness::new(
+                    pool.get().await.context("connecting to PostgreSQL")?,
+                );
+                harness
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|applied| applied.len())
             }
             Self::Sqlite(pool) => {
-                let mut harness = AsyncMigrationHarness::new(pool.get().await.context("opening the SQLite database")?);
-                harness.run_pending_migrations(SQLITE_MIGRATIONS).map(|applied| applied.len())
+                let mut harness = AsyncMigrationHarness::new(
+                    pool.get().await.context("opening the SQLite database")?,
+                );
+                harness
+                    .run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|applied| applied.len())
             }
         };
         applied.map_err(|e| anyhow::anyhow!("applying migrations: {e}"))
@@ -150,7 +166,8 @@ pub(crate) fn query_error(error: DieselError) -> Error {
             Error::DatabaseUnavailable(error.into())
         }
         DieselError::DatabaseError(_, info)
-            if info.message().contains("database is locked") || info.message().contains("database is busy") =>
+            if info.message().contains("database is locked")
+                || info.message().contains("database is busy") =>
         {
             Error::DatabaseUnavailable(error.into())
         }

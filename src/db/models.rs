@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::vipps_orgs;
 use crate::domain::{
-    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, OrgId, RedirectUri, Scopes, Timestamp,
-    TokenEndpointAuthMethod, VippsOrg,
+    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, OrgId, RedirectUri,
+    Scopes, Timestamp, TokenEndpointAuthMethod, VippsOrg,
 };
 use crate::error::Error;
 
@@ -38,7 +38,10 @@ impl From<&VippsOrg> for OrgRow {
             vipps_enabled: org.vipps_enabled,
             environment: org.environment.as_str().to_owned(),
             token_endpoint_auth_method: org.token_endpoint_auth_method.as_str().to_owned(),
-            merchant_serial_number: org.merchant_serial_number.as_ref().map(|m| m.as_str().to_owned()),
+            merchant_serial_number: org
+                .merchant_serial_number
+                .as_ref()
+                .map(|m| m.as_str().to_owned()),
             created_at: org.created_at.naive_utc(),
             updated_at: org.updated_at.naive_utc(),
         }
@@ -57,12 +60,23 @@ impl OrgRow {
                 scopes: Scopes::parse_stored(&self.scopes)?,
                 vipps_enabled: self.vipps_enabled,
                 environment: Environment::parse(&self.environment)?,
-                token_endpoint_auth_method: TokenEndpointAuthMethod::parse(&self.token_endpoint_auth_method)?,
-                merchant_serial_number: self.merchant_serial_number.as_deref().map(MerchantSerialNumber::parse).transpose()?,
+                token_endpoint_auth_method: TokenEndpointAuthMethod::parse(
+                    &self.token_endpoint_auth_method,
+                )?,
+                merchant_serial_number: self
+                    .merchant_serial_number
+                    .as_deref()
+                    .map(MerchantSerialNumber::parse)
+                    .transpose()?,
                 created_at: Timestamp::from_utc(self.created_at),
                 updated_at: Timestamp::from_utc(self.updated_at),
             })
         };
-        parse().map_err(|e| Error::Internal(anyhow::anyhow!("stored vipps org `{}` is invalid: {e}", self.org_id)))
+        parse().map_err(|e| {
+            Error::Internal(anyhow::anyhow!(
+                "stored vipps org `{}` is invalid: {e}",
+                self.org_id
+            ))
+        })
     }
 }

@@ -37,7 +37,10 @@ macro_rules! filtered {
 pub async fn insert(pool: &super::DbPool, org: &VippsOrg) -> Result<bool> {
     let row = OrgRow::from(org);
     let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
-        diesel::insert_into(vipps_orgs::table).values(&row).execute(conn).await
+        diesel::insert_into(vipps_orgs::table)
+            .values(&row)
+            .execute(conn)
+            .await
     ))?;
     match outcome {
         Ok(_) => Ok(true),
@@ -68,7 +71,11 @@ pub async fn find_many(pool: &super::DbPool, org_ids: &[OrgId]) -> Result<Vec<Vi
 }
 
 /// One page of the organizations `filter` selects, ordered by `org_id`, and their total.
-pub async fn list(pool: &super::DbPool, filter: OrgFilter, page: PageRequest) -> Result<Page<VippsOrg>> {
+pub async fn list(
+    pool: &super::DbPool,
+    filter: OrgFilter,
+    page: PageRequest,
+) -> Result<Page<VippsOrg>> {
     let offset = i64::try_from(page.offset()).map_err(|e| Error::Internal(e.into()))?;
     let (total, rows) = with_conn!(pool, |conn| {
         let total: QueryResult<i64> = filtered!(filter).count().get_result(conn).await;
@@ -85,7 +92,10 @@ pub async fn list(pool: &super::DbPool, filter: OrgFilter, page: PageRequest) ->
         }
     })?;
     Ok(Page {
-        items: rows.into_iter().map(OrgRow::into_domain).collect::<Result<_>>()?,
+        items: rows
+            .into_iter()
+            .map(OrgRow::into_domain)
+            .collect::<Result<_>>()?,
         request: page,
         total: u64::try_from(total).unwrap_or_default(),
     })
@@ -93,7 +103,11 @@ pub async fn list(pool: &super::DbPool, filter: OrgFilter, page: PageRequest) ->
 
 /// Writes `org` if the stored row still carries `seen_updated_at` (optimistic concurrency);
 /// `Ok(false)` when the row changed or vanished in between.
-pub async fn update_if_unchanged(pool: &super::DbPool, org: &VippsOrg, seen_updated_at: Timestamp) -> Result<bool> {
+pub async fn update_if_unchanged(
+    pool: &super::DbPool,
+    org: &VippsOrg,
+    seen_updated_at: Timestamp,
+) -> Result<bool> {
     let row = OrgRow::from(org);
     let updated = with_conn!(pool, |conn| diesel::update(
         vipps_orgs::table
@@ -108,8 +122,10 @@ pub async fn update_if_unchanged(pool: &super::DbPool, org: &VippsOrg, seen_upda
 
 /// Deletes the organization; `Ok(false)` when there was none.
 pub async fn delete(pool: &super::DbPool, org_id: &OrgId) -> Result<bool> {
-    let deleted = with_conn!(pool, |conn| diesel::delete(vipps_orgs::table.find(org_id.as_str()))
-        .execute(conn)
-        .await)?;
+    let deleted = with_conn!(pool, |conn| diesel::delete(
+        vipps_orgs::table.find(org_id.as_str())
+    )
+    .execute(conn)
+    .await)?;
     Ok(deleted == 1)
 }

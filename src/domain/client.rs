@@ -10,7 +10,10 @@ impl ClientId {
     pub fn parse(value: &str) -> Result<Self, InvalidInput> {
         text::check("client_id", value, 255)?;
         if !value.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(InvalidInput::field("client_id", "must be visible ASCII without spaces"));
+            return Err(InvalidInput::field(
+                "client_id",
+                "must be visible ASCII without spaces",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -35,10 +38,15 @@ impl ClientSecretRef {
         if value.is_empty() {
             return Err(InvalidInput::field(Self::FIELD, "must not be empty"));
         }
-        if value.chars().count() > Self::MAX_LEN || value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        if value.chars().count() > Self::MAX_LEN
+            || value.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
             return Err(InvalidInput::field(
                 Self::FIELD,
-                format!("must be at most {} characters without spaces or control characters", Self::MAX_LEN),
+                format!(
+                    "must be at most {} characters without spaces or control characters",
+                    Self::MAX_LEN
+                ),
             ));
         }
         if let Some(path) = value.strip_prefix("vault://") {
@@ -47,7 +55,10 @@ impl ClientSecretRef {
             Self::check_env(var)?;
         } else if let Some(path) = value.strip_prefix("file://") {
             if path.is_empty() {
-                return Err(InvalidInput::field(Self::FIELD, "`file://` needs a path, as in `file:///run/secrets/vipps`"));
+                return Err(InvalidInput::field(
+                    Self::FIELD,
+                    "`file://` needs a path, as in `file:///run/secrets/vipps`",
+                ));
             }
         } else {
             return Err(InvalidInput::field(
@@ -65,7 +76,8 @@ impl ClientSecretRef {
             !s.is_empty()
                 && *s != "."
                 && *s != ".."
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         };
         if segments.len() < 2 || !segments.iter().all(segment_ok) {
             return Err(InvalidInput::field(
@@ -131,7 +143,10 @@ pub struct MerchantSerialNumber(String);
 impl MerchantSerialNumber {
     pub fn parse(value: &str) -> Result<Self, InvalidInput> {
         if value.is_empty() || value.len() > 10 || !value.chars().all(|c| c.is_ascii_digit()) {
-            return Err(InvalidInput::field("merchant_serial_number", "must be 1 to 10 digits"));
+            return Err(InvalidInput::field(
+                "merchant_serial_number",
+                "must be 1 to 10 digits",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -147,7 +162,11 @@ mod tests {
 
     #[test]
     fn secret_refs_accept_the_three_schemes() {
-        for ok in ["vault://vipps/klinikk/client_secret", "env://VIPPS_SECRET", "file:///run/secrets/vipps"] {
+        for ok in [
+            "vault://vipps/klinikk/client_secret",
+            "env://VIPPS_SECRET",
+            "file:///run/secrets/vipps",
+        ] {
             assert_eq!(ClientSecretRef::parse(ok).unwrap().as_str(), ok);
         }
     }
@@ -155,11 +174,25 @@ mod tests {
     #[test]
     fn secret_refs_refuse_secrets_and_never_echo_them() {
         let secret = "Zm9vYmFyYmF6cXV4c2VjcmV0";
-        for bad in [secret, "vault://onlykey", "vault://a//b", "vault://a/../b", "env://1X", "env://", "file://", "https://x"] {
+        for bad in [
+            secret,
+            "vault://onlykey",
+            "vault://a//b",
+            "vault://a/../b",
+            "env://1X",
+            "env://",
+            "file://",
+            "https://x",
+        ] {
             let err = ClientSecretRef::parse(bad).unwrap_err();
             assert!(!err.to_string().contains(secret), "{err}");
         }
-        assert!(ClientSecretRef::parse(secret).unwrap_err().reason().contains("never the secret itself"));
+        assert!(
+            ClientSecretRef::parse(secret)
+                .unwrap_err()
+                .reason()
+                .contains("never the secret itself")
+        );
     }
 
     #[test]

@@ -14,7 +14,10 @@ impl Environment {
         match value {
             "production" => Ok(Self::Production),
             "test" => Ok(Self::Test),
-            _ => Err(InvalidInput::field("environment", "must be `production` or `test`")),
+            _ => Err(InvalidInput::field(
+                "environment",
+                "must be `production` or `test`",
+            )),
         }
     }
 

@@ -34,12 +34,18 @@ pub struct InvalidInput {
 impl InvalidInput {
     /// A rule broken by one named field (`snake_case`, as in the REST contract).
     pub fn field(field: &'static str, reason: impl Into<String>) -> Self {
-        Self { field: Some(field), reason: reason.into() }
+        Self {
+            field: Some(field),
+            reason: reason.into(),
+        }
     }
 
     /// A rule broken by the request as a whole.
     pub fn request(reason: impl Into<String>) -> Self {
-        Self { field: None, reason: reason.into() }
+        Self {
+            field: None,
+            reason: reason.into(),
+        }
     }
 
     /// The offending field in `snake_case`, if one field is to blame.

@@ -1,8 +1,8 @@
 //! The organization aggregate: one organization's Vipps client configuration.
 
 use super::{
-    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, OrgId, RedirectUri, Scopes, Timestamp,
-    TokenEndpointAuthMethod,
+    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, OrgId, RedirectUri,
+    Scopes, Timestamp, TokenEndpointAuthMethod,
 };
 
 /// A stored organization configuration. Every instance satisfies all domain rules,
@@ -67,7 +67,10 @@ pub enum Patch<T> {
 
 impl<T> Patch<T> {
     /// Parses the value, keeping absence and null as they are.
-    pub fn try_map<U>(self, parse: impl FnOnce(T) -> Result<U, InvalidInput>) -> Result<Patch<U>, InvalidInput> {
+    pub fn try_map<U>(
+        self,
+        parse: impl FnOnce(T) -> Result<U, InvalidInput>,
+    ) -> Result<Patch<U>, InvalidInput> {
         Ok(match self {
             Patch::Absent => Patch::Absent,
             Patch::Null => Patch::Null,
@@ -79,7 +82,10 @@ impl<T> Patch<T> {
     pub fn required(self, field: &'static str) -> Result<Option<T>, InvalidInput> {
         match self {
             Patch::Absent => Ok(None),
-            Patch::Null => Err(InvalidInput::field(field, "cannot be null; leave it out to keep the current value")),
+            Patch::Null => Err(InvalidInput::field(
+                field,
+                "cannot be null; leave it out to keep the current value",
+            )),
             Patch::Value(value) => Ok(Some(value)),
         }
     }
@@ -118,8 +124,14 @@ impl OrgChanges {
             ("scopes", self.scopes.is_some()),
             ("vipps_enabled", self.vipps_enabled.is_some()),
             ("environment", self.environment.is_some()),
-            ("token_endpoint_auth_method", self.token_endpoint_auth_method.is_some()),
-            ("merchant_serial_number", self.merchant_serial_number.is_some()),
+            (
+                "token_endpoint_auth_method",
+                self.token_endpoint_auth_method.is_some(),
+            ),
+            (
+                "merchant_serial_number",
+                self.merchant_serial_number.is_some(),
+            ),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -131,17 +143,33 @@ impl VippsOrg {
     /// The organization after `changes`, checked against every rule again.
     pub fn apply(&self, changes: &OrgChanges, now: Timestamp) -> Result<VippsOrg, InvalidInput> {
         if changes.fields().is_empty() {
-            return Err(InvalidInput::request("the update sets no field; send at least one field to change"));
+            return Err(InvalidInput::request(
+                "the update sets no field; send at least one field to change",
+            ));
         }
         let updated = VippsOrg {
             org_id: self.org_id.clone(),
-            client_id: changes.client_id.clone().unwrap_or_else(|| self.client_id.clone()),
-            client_secret_ref: changes.client_secret_ref.clone().unwrap_or_else(|| self.client_secret_ref.clone()),
-            redirect_uri: changes.redirect_uri.clone().unwrap_or_else(|| self.redirect_uri.clone()),
-            scopes: changes.scopes.clone().unwrap_or_else(|| self.scopes.clone()),
+            client_id: changes
+                .client_id
+                .clone()
+                .unwrap_or_else(|| self.client_id.clone()),
+            client_secret_ref: changes
+                .client_secret_ref
+                .clone()
+                .unwrap_or_else(|| self.client_secret_ref.clone()),
+            redirect_uri: changes
+                .redirect_uri
+                .clone()
+                .unwrap_or_else(|| self.redirect_uri.clone()),
+            scopes: changes
+                .scopes
+                .clone()
+                .unwrap_or_else(|| self.scopes.clone()),
             vipps_enabled: changes.vipps_enabled.unwrap_or(self.vipps_enabled),
             environment: changes.environment.unwrap_or(self.environment),
-            token_endpoint_auth_method: changes.token_endpoint_auth_method.unwrap_or(self.token_endpoint_auth_method),
+            token_endpoint_auth_method: changes
+                .token_endpoint_auth_method
+                .unwrap_or(self.token_endpoint_auth_method),
             merchant_serial_number: changes
                 .merchant_serial_number
                 .clone()
@@ -176,7 +204,10 @@ mod tests {
     #[test]
     fn an_environment_change_is_checked_against_the_kept_redirect_uri() {
         let local = org("http://localhost:3000/cb", Environment::Test).unwrap();
-        let to_prod = OrgChanges { environment: Some(Environment::Production), ..OrgChanges::default() };
+        let to_prod = OrgChanges {
+            environment: Some(Environment::Production),
+            ..OrgChanges::default()
+        };
         assert!(local.apply(&to_prod, Timestamp::now()).is_err());
         assert!(org("http://localhost:3000/cb", Environment::Production).is_err());
     }
@@ -184,8 +215,15 @@ mod tests {
     #[test]
     fn an_update_must_change_something_and_keeps_the_rest() {
         let current = org("https://x.no/cb", Environment::Production).unwrap();
-        assert!(current.apply(&OrgChanges::default(), Timestamp::now()).is_err());
-        let disable = OrgChanges { vipps_enabled: Some(false), ..OrgChanges::default() };
+        assert!(
+            current
+                .apply(&OrgChanges::default(), Timestamp::now())
+                .is_err()
+        );
+        let disable = OrgChanges {
+            vipps_enabled: Some(false),
+            ..OrgChanges::default()
+        };
         let updated = current.apply(&disable, Timestamp::now()).unwrap();
         assert!(!updated.vipps_enabled);
         assert_eq!(updated.client_id, current.client_id);

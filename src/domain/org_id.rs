@@ -15,9 +15,13 @@ impl OrgId {
             return Err(InvalidInput::field(FIELD, "must not be empty"));
         }
         if value.len() > Self::MAX_LEN {
-            return Err(InvalidInput::field(FIELD, format!("must be at most {} characters", Self::MAX_LEN)));
+            return Err(InvalidInput::field(
+                FIELD,
+                format!("must be at most {} characters", Self::MAX_LEN),
+            ));
         }
-        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
+        let allowed =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
         if !value.chars().all(allowed) {
             return Err(InvalidInput::field(
                 FIELD,
@@ -25,7 +29,10 @@ impl OrgId {
             ));
         }
         if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Err(InvalidInput::field(FIELD, "must start with a letter or a digit"));
+            return Err(InvalidInput::field(
+                FIELD,
+                "must start with a letter or a digit",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -54,7 +61,18 @@ mod tests {
 
     #[test]
     fn refuses_everything_else() {
-        for bad in ["", "_lead", "-lead", "Upper", "with space", "æøå", "a/b", "a.b", &"x".repeat(65), "a\0"] {
+        for bad in [
+            "",
+            "_lead",
+            "-lead",
+            "Upper",
+            "with space",
+            "æøå",
+            "a/b",
+            "a.b",
+            &"x".repeat(65),
+            "a\0",
+        ] {
             assert!(OrgId::parse(bad).is_err(), "{bad:?} must be refused");
         }
     }

@@ -13,12 +13,21 @@ impl PageRequest {
 
     pub fn parse(page: i64, limit: i64) -> Result<Self, InvalidInput> {
         if !(1..=i64::from(u32::MAX)).contains(&page) {
-            return Err(InvalidInput::field("page", "must be a whole number of at least 1"));
+            return Err(InvalidInput::field(
+                "page",
+                "must be a whole number of at least 1",
+            ));
         }
         if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err(InvalidInput::field("limit", format!("must be between 1 and {}", Self::MAX_LIMIT)));
+            return Err(InvalidInput::field(
+                "limit",
+                format!("must be between 1 and {}", Self::MAX_LIMIT),
+            ));
         }
-        Ok(Self { page: page as u32, limit: limit as u32 })
+        Ok(Self {
+            page: page as u32,
+            limit: limit as u32,
+        })
     }
 
     pub fn page(self) -> u32 {

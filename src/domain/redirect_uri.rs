@@ -3,7 +3,17 @@ use super::{Environment, InvalidInput, text};
 const FIELD: &str = "redirect_uri";
 
 /// Schemes that can never be an app's callback.
-const FORBIDDEN_SCHEMES: &[&str] = &["javascript", "data", "vbscript", "file", "blob", "about", "ftp", "ws", "wss"];
+const FORBIDDEN_SCHEMES: &[&str] = &[
+    "javascript",
+    "data",
+    "vbscript",
+    "file",
+    "blob",
+    "about",
+    "ftp",
+    "ws",
+    "wss",
+];
 
 /// Where Vipps sends the user back: an absolute `https://` URI or a native app scheme with a
 /// path, without query or fragment. Kept byte-for-byte as given, because Vipps matches it
@@ -24,43 +34,74 @@ impl RedirectUri {
             return Err(InvalidInput::field(FIELD, "must not contain whitespace"));
         }
         if value.contains(['?', '#']) {
-            return Err(InvalidInput::field(FIELD, "must not have a query (`?`) or a fragment (`#`)"));
+            return Err(InvalidInput::field(
+                FIELD,
+                "must not have a query (`?`) or a fragment (`#`)",
+            ));
         }
         let Some((scheme, rest)) = value.split_once(':') else {
-            return Err(InvalidInput::field(FIELD, "must be an absolute URI such as `https://app.example/callback`"));
+            return Err(InvalidInput::field(
+                FIELD,
+                "must be an absolute URI such as `https://app.example/callback`",
+            ));
         };
         let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
         if !scheme_ok {
-            return Err(InvalidInput::field(FIELD, "must be an absolute URI such as `https://app.example/callback`"));
+            return Err(InvalidInput::field(
+                FIELD,
+                "must be an absolute URI such as `https://app.example/callback`",
+            ));
         }
         let scheme = scheme.to_ascii_lowercase();
         let loopback_http = match scheme.as_str() {
             "https" => {
-                Self::check_web(value, false)?;
+                Self::check_web(value, rest, false)?;
                 false
             }
             "http" => {
-                Self::check_web(value, true)?;
+                Self::check_web(value, rest, true)?;
                 true
             }
             s if FORBIDDEN_SCHEMES.contains(&s) => {
-                return Err(InvalidInput::field(FIELD, format!("the `{s}:` scheme cannot be a redirect URI")));
+                return Err(InvalidInput::field(
+                    FIELD,
+                    format!("the `{s}:` scheme cannot be a redirect URI"),
+                ));
             }
             _ => {
                 if rest.trim_start_matches('/').is_empty() {
-                    return Err(InvalidInput::field(FIELD, "an app scheme needs a path, as in `myapp://vipps-callback`"));
+                    return Err(InvalidInput::field(
+                        FIELD,
+                        "an app scheme needs a path, as in `myapp://vipps-callback`",
+                    ));
                 }
                 false
             }
         };
-        Ok(Self { value: value.to_owned(), loopback_http })
+        Ok(Self {
+            value: value.to_owned(),
+            loopback_http,
+        })
     }
 
-    fn check_web(value: &str, http: bool) -> Result<(), InvalidInput> {
-        let url = url::Url::parse(value).map_err(|e| InvalidInput::field(FIELD, format!("is not a valid URL ({e})")))?;
+    fn check_web(value: &str, after_scheme: &str, http: bool) -> Result<(), InvalidInput> {
+        let authority = after_scheme.strip_prefix("//").unwrap_or_default();
+        if authority.is_empty() || authority.starts_with('/') {
+            return Err(InvalidInput::field(
+                FIELD,
+                "needs a host, as in `https://app.example/callback`",
+            ));
+        }
+        let url = url::Url::parse(value)
+            .map_err(|e| InvalidInput::field(FIELD, format!("is not a valid URL ({e})")))?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(InvalidInput::field(FIELD, "must not contain user credentials"));
+            return Err(InvalidInput::field(
+                FIELD,
+                "must not contain user credentials",
+            ));
         }
         let Some(host) = url.host_str() else {
             return Err(InvalidInput::field(FIELD, "needs a host"));

@@ -40,13 +40,20 @@ impl Scope {
     }
 
     fn parse(value: &str) -> Result<Self, InvalidInput> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value).ok_or_else(|| {
-            let allowed: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
-            InvalidInput::field(
-                FIELD,
-                format!("unknown scope {}; allowed: {}", quote(value), allowed.join(" ")),
-            )
-        })
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+                InvalidInput::field(
+                    FIELD,
+                    format!(
+                        "unknown scope {}; allowed: {}",
+                        quote(value),
+                        allowed.join(" ")
+                    ),
+                )
+            })
     }
 }
 
@@ -67,7 +74,10 @@ impl Scopes {
         for value in values {
             let scope = Scope::parse(value.as_ref())?;
             if scopes.contains(&scope) {
-                return Err(InvalidInput::field(FIELD, format!("`{}` is listed twice", scope.as_str())));
+                return Err(InvalidInput::field(
+                    FIELD,
+                    format!("`{}` is listed twice", scope.as_str()),
+                ));
             }
             scopes.push(scope);
         }
@@ -107,15 +117,36 @@ mod tests {
     fn round_trips_the_stored_form() {
         let scopes = Scopes::parse(&["openid", "name", "phoneNumber"]).unwrap();
         assert_eq!(scopes.to_string(), "openid name phoneNumber");
-        assert_eq!(Scopes::parse_stored("openid name phoneNumber").unwrap(), scopes);
+        assert_eq!(
+            Scopes::parse_stored("openid name phoneNumber").unwrap(),
+            scopes
+        );
     }
 
     #[test]
     fn refuses_missing_openid_unknown_and_duplicate_scopes() {
-        assert!(Scopes::parse(&["name"]).unwrap_err().reason().contains("openid"));
+        assert!(
+            Scopes::parse(&["name"])
+                .unwrap_err()
+                .reason()
+                .contains("openid")
+        );
         assert!(Scopes::parse::<&str>(&[]).is_err());
-        assert!(Scopes::parse(&["openid", "profile"]).unwrap_err().reason().contains("`profile`"));
-        assert!(Scopes::parse(&["openid", "openid"]).unwrap_err().reason().contains("twice"));
-        assert!(Scopes::parse(&["openid", "Name"]).is_err(), "scopes are case-sensitive");
+        assert!(
+            Scopes::parse(&["openid", "profile"])
+                .unwrap_err()
+                .reason()
+                .contains("`profile`")
+        );
+        assert!(
+            Scopes::parse(&["openid", "openid"])
+                .unwrap_err()
+                .reason()
+                .contains("twice")
+        );
+        assert!(
+            Scopes::parse(&["openid", "Name"]).is_err(),
+            "scopes are case-sensitive"
+        );
     }
 }

@@ -38,6 +38,9 @@ mod tests {
         let naive = chrono::NaiveDate::from_ymd_opt(2026, 3, 26)
             .and_then(|d| d.and_hms_micro_opt(10, 0, 0, 123_456))
             .expect("valid date");
-        assert_eq!(Timestamp::from_utc(naive).to_rfc3339(), "2026-03-26T10:00:00Z");
+        assert_eq!(
+            Timestamp::from_utc(naive).to_rfc3339(),
+            "2026-03-26T10:00:00Z"
+        );
     }
 }

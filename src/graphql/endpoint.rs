@@ -2,12 +2,12 @@
 //! a batch of at most [`MAX_BATCH`]); `GET` runs queries from the query string, never
 //! mutations. Request-level failures answer with a GraphQL-shaped `{"errors": [...]}` body.
 
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, Request as GqlRequest};
 use axum::Json;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, Request as GqlRequest};
 use serde_json::{Value, json};
 
 use super::{AppSchema, Authorization, MAX_BATCH};
@@ -21,7 +21,11 @@ fn failure(status: StatusCode, code: &str, message: impl Into<String>) -> Respon
 }
 
 fn from_error(error: &Error) -> Response {
-    failure(StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST), error.code(), error.to_string())
+    failure(
+        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
+        error.code(),
+        error.to_string(),
+    )
 }
 
 fn invalid(message: impl Into<String>) -> Response {
@@ -54,13 +58,17 @@ pub async fn post(State(schema): State<AppSchema>, request: Request) -> Response
 }
 
 fn parse_batch(bytes: &[u8]) -> Result<BatchRequest, String> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("the body is not valid JSON ({e})"))?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("the body is not valid JSON ({e})"))?;
     match value {
         Value::Array(items) if items.is_empty() => Err("the batch is empty".into()),
-        Value::Array(items) if items.len() > MAX_BATCH => {
-            Err(format!("the batch has {} operations; at most {MAX_BATCH} are allowed", items.len()))
-        }
-        Value::Array(items) => Ok(BatchRequest::Batch(items.into_iter().map(parse_one).collect::<Result<_, _>>()?)),
+        Value::Array(items) if items.len() > MAX_BATCH => Err(format!(
+            "the batch has {} operations; at most {MAX_BATCH} are allowed",
+            items.len()
+        )),
+        Value::Array(items) => Ok(BatchRequest::Batch(
+            items.into_iter().map(parse_one).collect::<Result<_, _>>()?,
+        )),
         single => Ok(BatchRequest::Single(parse_one(single)?)),
     }
 }
@@ -74,26 +82,60 @@ fn parse_one(value: Value) -> Result<GqlRequest, String> {
         Some(Value::String(_)) => {}
         Some(_) => return Err("`query` must be a string".into()),
     }
-    serde_json::from_value(value).map_err(|e| format!("the request does not fit the GraphQL request shape ({e})"))
+    serde_json::from_value(value)
+        .map_err(|e| format!("the request does not fit the GraphQL request shape ({e})"))
 }
 
 /// `GET /graphql?query=…[&variables=…][&operationName=…]`: queries only.
-pub async fn get(State(schema): State<AppSchema>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let query = query.unwrap_or_default();
-    let has_query = url::form_urlencoded::parse(query.as_bytes()).any(|(key, _)| key == "query");
-    if !has_query {
-        return invalid("the request has no `query` parameter; GraphiQL is at /graphiql");
-    }
-    let request = match async_graphql::http::parse_query_string(&query) {
+pub async fn get(
+    State(schema): State<AppSchema>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let request = match parse_query_string(query.as_deref().unwrap_or_default()) {
         Ok(request) => request,
-        Err(e) => return invalid(format!("the query string is not a GraphQL request ({e})")),
+        Err(message) => return invalid(message),
     };
     if is_mutation(&request) {
-        let mut response = failure(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "mutations need POST");
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut response = failure(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations need POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     Json(schema.execute(request.data(credentials(&headers))).await).into_response()
+}
+
+/// Reads the GraphQL-over-HTTP parameters `query`, `operationName` and `variables` (JSON).
+fn parse_query_string(query_string: &str) -> Result<GqlRequest, String> {
+    let mut query = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+        match key.as_ref() {
+            "query" => query = Some(value.into_owned()),
+            "operationName" => operation_name = Some(value.into_owned()),
+            "variables" => {
+                let json: Value = serde_json::from_str(&value)
+                    .map_err(|e| format!("`variables` is not JSON ({e})"))?;
+                variables = Some(async_graphql::Variables::from_json(json));
+            }
+            _ => {}
+        }
+    }
+    let query = query.ok_or("the request has no `query` parameter; GraphiQL is at /graphiql")?;
+    let mut request = GqlRequest::new(query);
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = variables {
+        request = request.variables(variables);
+    }
+    Ok(request)
 }
 
 /// Whether the operation the request selects is a mutation (unparsable documents are left
@@ -103,7 +145,10 @@ fn is_mutation(request: &GqlRequest) -> bool {
         return false;
     };
     let selected = match &request.operation_name {
-        Some(name) => document.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        Some(name) => document
+            .operations
+            .iter()
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
         None => document.operations.iter().next(),
     };
     selected.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)

@@ -41,7 +41,10 @@ impl From<GqlError> for async_graphql::Error {
 fn to_graphql(error: &Error) -> async_graphql::Error {
     error.log_if_server_fault();
     let (message, field) = match error {
-        Error::InvalidInput(invalid) => (invalid.describe(camel_case), invalid.field_name().map(camel_case)),
+        Error::InvalidInput(invalid) => (
+            invalid.describe(camel_case),
+            invalid.field_name().map(camel_case),
+        ),
         other => (other.to_string(), None),
     };
     async_graphql::Error::new(message).extend_with(|_, extensions| {
@@ -73,7 +76,10 @@ fn camel_case(snake: &str) -> String {
 mod tests {
     #[test]
     fn camel_case() {
-        assert_eq!(super::camel_case("token_endpoint_auth_method"), "tokenEndpointAuthMethod");
+        assert_eq!(
+            super::camel_case("token_endpoint_auth_method"),
+            "tokenEndpointAuthMethod"
+        );
         assert_eq!(super::camel_case("page"), "page");
     }
 }

@@ -16,21 +16,40 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 
 /// The files the page loads: name, content type, bytes.
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("graphiql.min.css", "text/css; charset=utf-8", include_bytes!("../../assets/graphiql/graphiql.min.css")),
-    ("graphiql.min.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/graphiql/graphiql.min.js")),
-    ("react.production.min.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/graphiql/react.production.min.js")),
+    (
+        "graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/graphiql/graphiql.min.css"),
+    ),
+    (
+        "graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/graphiql.min.js"),
+    ),
+    (
+        "react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/react.production.min.js"),
+    ),
     (
         "react-dom.production.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
     ),
-    ("init.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/graphiql/init.js")),
+    (
+        "init.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/init.js"),
+    ),
 ];
 
 /// `GET /graphiql`.
 pub async fn page() -> Response {
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response();
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
     response
 }
 
@@ -41,7 +60,10 @@ pub async fn asset(Path(file): Path<String>) -> Result<Response, Error> {
         .find(|(name, _, _)| *name == file)
         .ok_or_else(|| Error::NotFound("no such GraphiQL asset".into()))?;
     Ok((
-        [(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=86400")],
+        [
+            (header::CONTENT_TYPE, *content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
         *bytes,
     )
         .into_response())

@@ -28,11 +28,23 @@ impl Extension for AliasLimitExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        let operations = document.operations.iter().map(|(_, op)| &op.node.selection_set.node);
-        let fragments = document.fragments.values().map(|f| &f.node.selection_set.node);
+        let operations = document
+            .operations
+            .iter()
+            .map(|(_, op)| &op.node.selection_set.node);
+        let fragments = document
+            .fragments
+            .values()
+            .map(|f| &f.node.selection_set.node);
         let aliases: usize = operations.chain(fragments).map(count_aliases).sum();
         if aliases > self.0 {
-            let mut error = ServerError::new(format!("the document has {aliases} aliases; at most {} are allowed", self.0), None);
+            let mut error = ServerError::new(
+                format!(
+                    "the document has {aliases} aliases; at most {} are allowed",
+                    self.0
+                ),
+                None,
+            );
             error.extensions = Some({
                 let mut extensions = async_graphql::ErrorExtensionValues::default();
                 extensions.set("code", "INVALID_INPUT");
@@ -49,7 +61,8 @@ fn count_aliases(set: &SelectionSet) -> usize {
         .iter()
         .map(|item| match &item.node {
             Selection::Field(field) => {
-                usize::from(field.node.alias.is_some()) + count_aliases(&field.node.selection_set.node)
+                usize::from(field.node.alias.is_some())
+                    + count_aliases(&field.node.selection_set.node)
             }
             Selection::InlineFragment(fragment) => count_aliases(&fragment.node.selection_set.node),
             Selection::FragmentSpread(_) => 0,

@@ -18,7 +18,12 @@ impl Loader<OrgId> for OrgLoader {
     type Error = Arc<Error>;
 
     async fn load(&self, keys: &[OrgId]) -> Result<HashMap<OrgId, VippsOrg>, Self::Error> {
-        let orgs = service::orgs::find_many(&self.0, keys).await.map_err(Arc::new)?;
-        Ok(orgs.into_iter().map(|org| (org.org_id.clone(), org)).collect())
+        let orgs = service::orgs::find_many(&self.0, keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(orgs
+            .into_iter()
+            .map(|org| (org.org_id.clone(), org))
+            .collect())
     }
 }

@@ -49,7 +49,13 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 
 /// The schema the server executes, wired to `app`.
 pub fn build_schema(app: Arc<App>) -> AppSchema {
-    builder().data(DataLoader::new(loaders::OrgLoader(app.clone()), tokio::spawn)).data(app).finish()
+    builder()
+        .data(DataLoader::new(
+            loaders::OrgLoader(app.clone()),
+            tokio::spawn,
+        ))
+        .data(app)
+        .finish()
 }
 
 /// The SDL that `schema.graphql` holds (`vipps-identity schema` prints it).

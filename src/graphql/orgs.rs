@@ -12,7 +12,10 @@ use super::loaders::OrgLoader;
 use super::scalars::DateTime;
 use crate::app::App;
 use crate::auth::Admin;
-use crate::domain::{self, ClientId, ClientSecretRef, MerchantSerialNumber, OrgId, PageRequest, Patch, RedirectUri, Scopes};
+use crate::domain::{
+    self, ClientId, ClientSecretRef, MerchantSerialNumber, OrgId, PageRequest, Patch, RedirectUri,
+    Scopes,
+};
 use crate::service::orgs::{self, OrgFilter};
 
 type Result<T> = std::result::Result<T, GqlError>;
@@ -128,7 +131,10 @@ impl VippsOrg {
 
     /// The merchant serial number (MSN) sent as `Merchant-Serial-Number`, when the organization has one.
     async fn merchant_serial_number(&self) -> Option<&str> {
-        self.0.merchant_serial_number.as_ref().map(MerchantSerialNumber::as_str)
+        self.0
+            .merchant_serial_number
+            .as_ref()
+            .map(MerchantSerialNumber::as_str)
     }
 
     /// When the organization was created.
@@ -220,8 +226,15 @@ impl CreateVippsOrgInput {
             scopes: Scopes::parse(&self.scopes)?,
             vipps_enabled: self.vipps_enabled,
             environment: self.environment.into(),
-            token_endpoint_auth_method: self.token_endpoint_auth_method.map(Into::into).unwrap_or_default(),
-            merchant_serial_number: self.merchant_serial_number.as_deref().map(MerchantSerialNumber::parse).transpose()?,
+            token_endpoint_auth_method: self
+                .token_endpoint_auth_method
+                .map(Into::into)
+                .unwrap_or_default(),
+            merchant_serial_number: self
+                .merchant_serial_number
+                .as_deref()
+                .map(MerchantSerialNumber::parse)
+                .transpose()?,
         })
     }
 }
@@ -258,14 +271,22 @@ fn patch<T>(value: MaybeUndefined<T>) -> Patch<T> {
 impl UpdateVippsOrgInput {
     fn parse(self) -> std::result::Result<domain::OrgChanges, domain::InvalidInput> {
         Ok(domain::OrgChanges {
-            client_id: patch(self.client_id).try_map(|v| ClientId::parse(&v))?.required("client_id")?,
+            client_id: patch(self.client_id)
+                .try_map(|v| ClientId::parse(&v))?
+                .required("client_id")?,
             client_secret_ref: patch(self.client_secret_ref)
                 .try_map(|v| ClientSecretRef::parse(&v))?
                 .required("client_secret_ref")?,
-            redirect_uri: patch(self.redirect_uri).try_map(|v| RedirectUri::parse(&v))?.required("redirect_uri")?,
-            scopes: patch(self.scopes).try_map(|v| Scopes::parse(&v))?.required("scopes")?,
+            redirect_uri: patch(self.redirect_uri)
+                .try_map(|v| RedirectUri::parse(&v))?
+                .required("redirect_uri")?,
+            scopes: patch(self.scopes)
+                .try_map(|v| Scopes::parse(&v))?
+                .required("scopes")?,
             vipps_enabled: patch(self.vipps_enabled).required("vipps_enabled")?,
-            environment: patch(self.environment).required("environment")?.map(Into::into),
+            environment: patch(self.environment)
+                .required("environment")?
+                .map(Into::into),
             token_endpoint_auth_method: patch(self.token_endpoint_auth_method)
                 .required("token_endpoint_auth_method")?
                 .map(Into::into),
@@ -295,21 +316,37 @@ impl OrgQuery {
         ctx: &Context<'_>,
         #[graphql(default = 1, desc = "The page number, from 1.")] page: i64,
         #[graphql(default = 20, desc = "Items per page, 1 to 100.")] limit: i64,
-        #[graphql(default = false, desc = "Also list organizations with Vipps login switched off.")]
+        #[graphql(
+            default = false,
+            desc = "Also list organizations with Vipps login switched off."
+        )]
         include_disabled: bool,
-        #[graphql(desc = "Only organizations in this environment.")] environment: Option<VippsEnvironment>,
+        #[graphql(desc = "Only organizations in this environment.")] environment: Option<
+            VippsEnvironment,
+        >,
     ) -> Result<VippsOrgPage> {
         let request = PageRequest::parse(page, limit)?;
-        let filter = OrgFilter { include_disabled, environment: environment.map(Into::into) };
+        let filter = OrgFilter {
+            include_disabled,
+            environment: environment.map(Into::into),
+        };
         let page = orgs::list(app(ctx), filter, request).await?;
         Ok(VippsOrgPage {
             items: page.items.into_iter().map(VippsOrg).collect(),
-            pagination: Pagination { page: page.request.page(), limit: page.request.limit(), total: page.total },
+            pagination: Pagination {
+                page: page.request.page(),
+                limit: page.request.limit(),
+                total: page.total,
+            },
         })
     }
 
     /// One organization's configuration, or `null` when there is none.
-    async fn vipps_org(&self, ctx: &Context<'_>, #[graphql(desc = "The organization's id.")] org_id: String) -> Result<Option<VippsOrg>> {
+    async fn vipps_org(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization's id.")] org_id: String,
+    ) -> Result<Option<VippsOrg>> {
         Ok(load(ctx, &org_id).await?.map(VippsOrg))
     }
 
@@ -334,9 +371,15 @@ pub struct OrgMutation;
 #[Object]
 impl OrgMutation {
     /// Creates an organization configuration. Needs the admin token.
-    async fn create_vipps_org(&self, ctx: &Context<'_>, input: CreateVippsOrgInput) -> Result<VippsOrg> {
+    async fn create_vipps_org(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateVippsOrgInput,
+    ) -> Result<VippsOrg> {
         let admin = require_admin(ctx)?;
-        Ok(VippsOrg(orgs::create(app(ctx), &admin, input.parse()?).await?))
+        Ok(VippsOrg(
+            orgs::create(app(ctx), &admin, input.parse()?).await?,
+        ))
     }
 
     /// Changes the fields the input sets and keeps the rest. Needs the admin token.
@@ -348,14 +391,24 @@ impl OrgMutation {
     ) -> Result<VippsOrg> {
         let admin = require_admin(ctx)?;
         let org_id = OrgId::parse(&org_id)?;
-        Ok(VippsOrg(orgs::update(app(ctx), &admin, &org_id, &input.parse()?).await?))
+        Ok(VippsOrg(
+            orgs::update(app(ctx), &admin, &org_id, &input.parse()?).await?,
+        ))
     }
 
     /// Deletes an organization configuration; its `orgId` becomes free. Needs the admin token.
-    async fn delete_vipps_org(&self, ctx: &Context<'_>, #[graphql(desc = "The organization's id.")] org_id: String) -> Result<DeletedVippsOrg> {
+    async fn delete_vipps_org(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization's id.")] org_id: String,
+    ) -> Result<DeletedVippsOrg> {
         let admin = require_admin(ctx)?;
         let org_id = OrgId::parse(&org_id)?;
         let deleted_at = orgs::delete(app(ctx), &admin, &org_id).await?;
-        Ok(DeletedVippsOrg { org_id: org_id.to_string(), deleted: true, deleted_at: DateTime(deleted_at) })
+        Ok(DeletedVippsOrg {
+            org_id: org_id.to_string(),
+            deleted: true,
+            deleted_at: DateTime(deleted_at),
+        })
     }
 }

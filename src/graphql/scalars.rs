@@ -7,7 +7,10 @@ use crate::domain::Timestamp;
 /// An RFC 3339 timestamp in UTC with whole seconds, such as `2026-03-26T10:00:00Z`.
 pub struct DateTime(pub Timestamp);
 
-#[Scalar(name = "DateTime", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339")]
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
+)]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         let Value::String(text) = &value else {

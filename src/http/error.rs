@@ -22,7 +22,8 @@ struct Problem<'a> {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log_if_server_fault();
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let field = match &self {
             Error::InvalidInput(invalid) => invalid.field_name(),
             _ => None,
@@ -37,7 +38,10 @@ impl IntoResponse for Error {
         };
         let mut response = (status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if matches!(self, Error::Unauthenticated) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

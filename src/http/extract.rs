@@ -28,7 +28,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         let app = Arc::<App>::from_ref(state);
-        app.admin.verify(authorization(&parts.headers)).map(AdminAuth)
+        app.admin
+            .verify(authorization(&parts.headers))
+            .map(AdminAuth)
     }
 }
 
@@ -42,19 +44,29 @@ pub fn is_json(headers: &HeaderMap) -> bool {
     let Some(content_type) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Reads the body within the size limit.
 pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, Error> {
-    Bytes::from_request(request, state).await.map_err(|rejection: BytesRejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Error::PayloadTooLarge { limit: MAX_BODY_BYTES }
-        } else {
-            Error::InvalidInput(InvalidInput::request("the request body could not be read"))
-        }
-    })
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection: BytesRejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                }
+            } else {
+                Error::InvalidInput(InvalidInput::request("the request body could not be read"))
+            }
+        })
 }
 
 /// A JSON request body: `application/json`, within the size limit, and exactly the shape of
@@ -70,7 +82,9 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
         if !is_json(request.headers()) {
-            return Err(Error::UnsupportedMediaType("the body must be JSON: send `Content-Type: application/json`".into()));
+            return Err(Error::UnsupportedMediaType(
+                "the body must be JSON: send `Content-Type: application/json`".into(),
+            ));
         }
         let bytes = body_bytes(request, state).await?;
         let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);

@@ -33,13 +33,21 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/api/v1/vipps-orgs", get(orgs::list).post(orgs::create))
-        .route("/api/v1/vipps-orgs/{org_id}", get(orgs::get).put(orgs::update).delete(orgs::delete))
+        .route(
+            "/api/v1/vipps-orgs/{org_id}",
+            get(orgs::get).put(orgs::update).delete(orgs::delete),
+        )
         .route("/api/v1/vipps-orgs/{org_id}/status", get(orgs::status))
-        .route("/graphql", get(graphql::endpoint::get).post(graphql::endpoint::post))
+        .route(
+            "/graphql",
+            get(graphql::endpoint::get).post(graphql::endpoint::post),
+        )
         .route("/graphiql", get(graphql::graphiql::page))
         .route("/graphiql/assets/{file}", get(graphql::graphiql::asset))
         .fallback(async || Error::NotFound("no such route".into()))
-        .method_not_allowed_fallback(async || Error::MethodNotAllowed("this route does not accept that HTTP method".into()))
+        .method_not_allowed_fallback(async || {
+            Error::MethodNotAllowed("this route does not accept that HTTP method".into())
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(log::log_request))
         .with_state(AppState { app, schema })

@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 use super::extract::{AdminAuth, JsonBody, OrgIdPath};
 use crate::app::App;
 use crate::domain::{
-    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, NewVippsOrg, OrgChanges, OrgId,
-    PageRequest, Patch, RedirectUri, Scopes, TokenEndpointAuthMethod, VippsOrg,
+    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, NewVippsOrg,
+    OrgChanges, OrgId, PageRequest, Patch, RedirectUri, Scopes, TokenEndpointAuthMethod, VippsOrg,
 };
 use crate::error::Error;
 use crate::service::orgs::{self, OrgFilter};
@@ -51,7 +51,11 @@ impl CreateOrgRequest {
                 .map(TokenEndpointAuthMethod::parse)
                 .transpose()?
                 .unwrap_or_default(),
-            merchant_serial_number: self.merchant_serial_number.as_deref().map(MerchantSerialNumber::parse).transpose()?,
+            merchant_serial_number: self
+                .merchant_serial_number
+                .as_deref()
+                .map(MerchantSerialNumber::parse)
+                .transpose()?,
         })
     }
 }
@@ -91,15 +95,27 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 impl UpdateOrgRequest {
     fn parse(self) -> Result<OrgChanges, InvalidInput> {
         Ok(OrgChanges {
-            client_id: self.client_id.try_map(|v| ClientId::parse(&v))?.required("client_id")?,
+            client_id: self
+                .client_id
+                .try_map(|v| ClientId::parse(&v))?
+                .required("client_id")?,
             client_secret_ref: self
                 .client_secret_ref
                 .try_map(|v| ClientSecretRef::parse(&v))?
                 .required("client_secret_ref")?,
-            redirect_uri: self.redirect_uri.try_map(|v| RedirectUri::parse(&v))?.required("redirect_uri")?,
-            scopes: self.scopes.try_map(|v| Scopes::parse(&v))?.required("scopes")?,
+            redirect_uri: self
+                .redirect_uri
+                .try_map(|v| RedirectUri::parse(&v))?
+                .required("redirect_uri")?,
+            scopes: self
+                .scopes
+                .try_map(|v| Scopes::parse(&v))?
+                .required("scopes")?,
             vipps_enabled: self.vipps_enabled.required("vipps_enabled")?,
-            environment: self.environment.try_map(|v| Environment::parse(&v))?.required("environment")?,
+            environment: self
+                .environment
+                .try_map(|v| Environment::parse(&v))?
+                .required("environment")?,
             token_endpoint_auth_method: self
                 .token_endpoint_auth_method
                 .try_map(|v| TokenEndpointAuthMethod::parse(&v))?
@@ -145,7 +161,11 @@ fn field_value(org: &VippsOrg, field: &str) -> Value {
         "vipps_enabled" => json!(org.vipps_enabled),
         "environment" => json!(org.environment.as_str()),
         "token_endpoint_auth_method" => json!(org.token_endpoint_auth_method.as_str()),
-        "merchant_serial_number" => json!(org.merchant_serial_number.as_ref().map(MerchantSerialNumber::as_str)),
+        "merchant_serial_number" => json!(
+            org.merchant_serial_number
+                .as_ref()
+                .map(MerchantSerialNumber::as_str)
+        ),
         "created_at" => json!(org.created_at.to_rfc3339()),
         "updated_at" => json!(org.updated_at.to_rfc3339()),
         _ => Value::Null,
@@ -154,12 +174,20 @@ fn field_value(org: &VippsOrg, field: &str) -> Value {
 
 /// A JSON object with `fields` of `org`, in the given order.
 fn org_object(org: &VippsOrg, fields: &[&str]) -> Value {
-    Value::Object(fields.iter().map(|f| ((*f).to_owned(), field_value(org, f))).collect::<Map<_, _>>())
+    Value::Object(
+        fields
+            .iter()
+            .map(|f| ((*f).to_owned(), field_value(org, f)))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 /// `GET /api/v1/vipps-orgs?page=1&limit=20`: Vipps-enabled organizations by `org_id`.
 /// Optional `include_disabled=true` and `environment=production|test` narrow or widen it.
-pub async fn list(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Result<Json<Value>, Error> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, Error> {
     let (filter, page) = parse_list_query(query.as_deref().unwrap_or_default())?;
     let page = orgs::list(&app, filter, page).await?;
     let data: Vec<OrgSummary> = page.items.iter().map(OrgSummary::from).collect();
@@ -181,7 +209,12 @@ fn parse_list_query(query: &str) -> Result<(OrgFilter, PageRequest), InvalidInpu
                 filter.include_disabled = match value.as_ref() {
                     "true" => true,
                     "false" => false,
-                    _ => return Err(InvalidInput::field("include_disabled", "must be `true` or `false`")),
+                    _ => {
+                        return Err(InvalidInput::field(
+                            "include_disabled",
+                            "must be `true` or `false`",
+                        ));
+                    }
                 }
             }
             "environment" => filter.environment = Some(Environment::parse(&value)?),
@@ -192,11 +225,16 @@ fn parse_list_query(query: &str) -> Result<(OrgFilter, PageRequest), InvalidInpu
 }
 
 fn whole_number(field: &'static str, value: &str) -> Result<i64, InvalidInput> {
-    value.parse().map_err(|_| InvalidInput::field(field, "must be a whole number"))
+    value
+        .parse()
+        .map_err(|_| InvalidInput::field(field, "must be a whole number"))
 }
 
 /// `GET /api/v1/vipps-orgs/{org_id}`: the full configuration (the secret reference, never a secret).
-pub async fn get(State(app): State<Arc<App>>, OrgIdPath(org_id): OrgIdPath) -> Result<Json<Value>, Error> {
+pub async fn get(
+    State(app): State<Arc<App>>,
+    OrgIdPath(org_id): OrgIdPath,
+) -> Result<Json<Value>, Error> {
     let org = orgs::get(&app, &org_id).await?;
     Ok(Json(org_object(
         &org,
@@ -236,7 +274,10 @@ pub async fn update(
 ) -> Result<Json<Value>, Error> {
     let changes = request.parse()?;
     let org = orgs::update(&app, &admin, &org_id, &changes).await?;
-    let fields: Vec<&str> = std::iter::once("org_id").chain(changes.fields()).chain(["updated_at"]).collect();
+    let fields: Vec<&str> = std::iter::once("org_id")
+        .chain(changes.fields())
+        .chain(["updated_at"])
+        .collect();
     Ok(Json(org_object(&org, &fields)))
 }
 
@@ -247,11 +288,19 @@ pub async fn delete(
     OrgIdPath(org_id): OrgIdPath,
 ) -> Result<Json<Value>, Error> {
     let deleted_at = orgs::delete(&app, &admin, &org_id).await?;
-    Ok(Json(json!({ "org_id": org_id.as_str(), "deleted": true, "deleted_at": deleted_at.to_rfc3339() })))
+    Ok(Json(
+        json!({ "org_id": org_id.as_str(), "deleted": true, "deleted_at": deleted_at.to_rfc3339() }),
+    ))
 }
 
 /// `GET /api/v1/vipps-orgs/{org_id}/status`.
-pub async fn status(State(app): State<Arc<App>>, OrgIdPath(org_id): OrgIdPath) -> Result<Json<Value>, Error> {
+pub async fn status(
+    State(app): State<Arc<App>>,
+    OrgIdPath(org_id): OrgIdPath,
+) -> Result<Json<Value>, Error> {
     let org = orgs::get(&app, &org_id).await?;
-    Ok(Json(org_object(&org, &["org_id", "vipps_enabled", "client_id", "environment"])))
+    Ok(Json(org_object(
+        &org,
+        &["org_id", "vipps_enabled", "client_id", "environment"],
+    )))
 }

@@ -19,7 +19,10 @@ fn not_found(org_id: &OrgId) -> Error {
 pub async fn create(app: &App, _admin: &Admin, new: NewVippsOrg) -> Result<VippsOrg> {
     let org = new.into_org(Timestamp::now())?;
     if !db::orgs::insert(&app.db, &org).await? {
-        return Err(Error::Conflict(format!("a vipps org with org_id `{}` already exists", org.org_id)));
+        return Err(Error::Conflict(format!(
+            "a vipps org with org_id `{}` already exists",
+            org.org_id
+        )));
     }
     tracing::info!(org_id = %org.org_id, environment = %org.environment, "vipps org created");
     Ok(org)
@@ -47,7 +50,12 @@ pub async fn list(app: &App, filter: OrgFilter, page: PageRequest) -> Result<Pag
 
 /// Applies a partial update and returns the organization as stored. Concurrent updates
 /// never overwrite each other: each one applies to the row it read, or reads again.
-pub async fn update(app: &App, _admin: &Admin, org_id: &OrgId, changes: &OrgChanges) -> Result<VippsOrg> {
+pub async fn update(
+    app: &App,
+    _admin: &Admin,
+    org_id: &OrgId,
+    changes: &OrgChanges,
+) -> Result<VippsOrg> {
     for _ in 0..UPDATE_ATTEMPTS {
         let current = get(app, org_id).await?;
         let updated = current.apply(changes, Timestamp::now())?;
@@ -56,7 +64,9 @@ pub async fn update(app: &App, _admin: &Admin, org_id: &OrgId, changes: &OrgChan
             return Ok(updated);
         }
     }
-    Err(Error::Conflict(format!("vipps org `{org_id}` is being changed by someone else; try again")))
+    Err(Error::Conflict(format!(
+        "vipps org `{org_id}` is being changed by someone else; try again"
+    )))
 }
 
 /// Deletes the organization and returns when it happened. The `org_id` is free again.

@@ -1,1 +1,14 @@
+//! The integration suite: one binary, every test against a real server on a real socket.
+//! Run it on SQLite (default) and on PostgreSQL with `TEST_DATABASE_URL=postgres://…`.
 
+mod admin_auth;
+mod bad_input;
+mod cli;
+mod graphiql;
+mod graphql_http;
+mod helpers;
+mod ops;
+mod orgs_graphql;
+mod orgs_rest;
+mod parity;
+mod schema_file;
