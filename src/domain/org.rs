@@ -36,7 +36,40 @@ pub struct NewVippsOrg {
     pub merchant_serial_number: Option<MerchantSerialNumber>,
 }
 
+/// A create request as an adapter receives it: text still unparsed, enumerations typed.
+#[derive(Debug, Clone)]
+pub struct NewOrgFields {
+    pub org_id: String,
+    pub client_id: String,
+    pub client_secret_ref: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub vipps_enabled: bool,
+    pub environment: Environment,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    pub merchant_serial_number: Option<String>,
+}
+
 impl NewVippsOrg {
+    /// Parses every field of a create request.
+    pub fn parse(fields: NewOrgFields) -> Result<Self, InvalidInput> {
+        Ok(Self {
+            org_id: OrgId::parse(&fields.org_id)?,
+            client_id: ClientId::parse(&fields.client_id)?,
+            client_secret_ref: ClientSecretRef::parse(&fields.client_secret_ref)?,
+            redirect_uri: RedirectUri::parse(&fields.redirect_uri)?,
+            scopes: Scopes::parse(&fields.scopes)?,
+            vipps_enabled: fields.vipps_enabled,
+            environment: fields.environment,
+            token_endpoint_auth_method: fields.token_endpoint_auth_method.unwrap_or_default(),
+            merchant_serial_number: fields
+                .merchant_serial_number
+                .as_deref()
+                .map(MerchantSerialNumber::parse)
+                .transpose()?,
+        })
+    }
+
     /// Checks the cross-field rules and stamps the creation time.
     pub fn into_org(self, now: Timestamp) -> Result<VippsOrg, InvalidInput> {
         self.redirect_uri.check_allowed_in(self.environment)?;
@@ -114,7 +147,51 @@ pub struct OrgChanges {
     pub merchant_serial_number: Option<Option<MerchantSerialNumber>>,
 }
 
+/// An update request as an adapter receives it: each field left out, null, or a value.
+#[derive(Debug, Clone, Default)]
+pub struct OrgPatch {
+    pub client_id: Patch<String>,
+    pub client_secret_ref: Patch<String>,
+    pub redirect_uri: Patch<String>,
+    pub scopes: Patch<Vec<String>>,
+    pub vipps_enabled: Patch<bool>,
+    pub environment: Patch<Environment>,
+    pub token_endpoint_auth_method: Patch<TokenEndpointAuthMethod>,
+    pub merchant_serial_number: Patch<String>,
+}
+
 impl OrgChanges {
+    /// Parses an update request; only `merchant_serial_number` may be null (to clear it).
+    pub fn parse(patch: OrgPatch) -> Result<Self, InvalidInput> {
+        Ok(Self {
+            client_id: patch
+                .client_id
+                .try_map(|v| ClientId::parse(&v))?
+                .required("client_id")?,
+            client_secret_ref: patch
+                .client_secret_ref
+                .try_map(|v| ClientSecretRef::parse(&v))?
+                .required("client_secret_ref")?,
+            redirect_uri: patch
+                .redirect_uri
+                .try_map(|v| RedirectUri::parse(&v))?
+                .required("redirect_uri")?,
+            scopes: patch
+                .scopes
+                .try_map(|v| Scopes::parse(&v))?
+                .required("scopes")?,
+            vipps_enabled: patch.vipps_enabled.required("vipps_enabled")?,
+            environment: patch.environment.required("environment")?,
+            token_endpoint_auth_method: patch
+                .token_endpoint_auth_method
+                .required("token_endpoint_auth_method")?,
+            merchant_serial_number: patch
+                .merchant_serial_number
+                .try_map(|v| MerchantSerialNumber::parse(&v))?
+                .nullable(),
+        })
+    }
+
     /// The `snake_case` names of the fields this update sets, in contract order.
     pub fn fields(&self) -> Vec<&'static str> {
         [

@@ -12,10 +12,7 @@ use super::loaders::OrgLoader;
 use super::scalars::DateTime;
 use crate::app::App;
 use crate::auth::Admin;
-use crate::domain::{
-    self, ClientId, ClientSecretRef, MerchantSerialNumber, OrgId, PageRequest, Patch, RedirectUri,
-    Scopes,
-};
+use crate::domain::{self, MerchantSerialNumber, OrgId, PageRequest, Patch};
 use crate::service::orgs::{self, OrgFilter};
 
 type Result<T> = std::result::Result<T, GqlError>;
@@ -218,23 +215,16 @@ pub struct CreateVippsOrgInput {
 
 impl CreateVippsOrgInput {
     fn parse(self) -> std::result::Result<domain::NewVippsOrg, domain::InvalidInput> {
-        Ok(domain::NewVippsOrg {
-            org_id: OrgId::parse(&self.org_id)?,
-            client_id: ClientId::parse(&self.client_id)?,
-            client_secret_ref: ClientSecretRef::parse(&self.client_secret_ref)?,
-            redirect_uri: RedirectUri::parse(&self.redirect_uri)?,
-            scopes: Scopes::parse(&self.scopes)?,
+        domain::NewVippsOrg::parse(domain::NewOrgFields {
+            org_id: self.org_id,
+            client_id: self.client_id,
+            client_secret_ref: self.client_secret_ref,
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
             vipps_enabled: self.vipps_enabled,
             environment: self.environment.into(),
-            token_endpoint_auth_method: self
-                .token_endpoint_auth_method
-                .map(Into::into)
-                .unwrap_or_default(),
-            merchant_serial_number: self
-                .merchant_serial_number
-                .as_deref()
-                .map(MerchantSerialNumber::parse)
-                .transpose()?,
+            token_endpoint_auth_method: self.token_endpoint_auth_method.map(Into::into),
+            merchant_serial_number: self.merchant_serial_number,
         })
     }
 }
@@ -270,29 +260,17 @@ fn patch<T>(value: MaybeUndefined<T>) -> Patch<T> {
 
 impl UpdateVippsOrgInput {
     fn parse(self) -> std::result::Result<domain::OrgChanges, domain::InvalidInput> {
-        Ok(domain::OrgChanges {
-            client_id: patch(self.client_id)
-                .try_map(|v| ClientId::parse(&v))?
-                .required("client_id")?,
-            client_secret_ref: patch(self.client_secret_ref)
-                .try_map(|v| ClientSecretRef::parse(&v))?
-                .required("client_secret_ref")?,
-            redirect_uri: patch(self.redirect_uri)
-                .try_map(|v| RedirectUri::parse(&v))?
-                .required("redirect_uri")?,
-            scopes: patch(self.scopes)
-                .try_map(|v| Scopes::parse(&v))?
-                .required("scopes")?,
-            vipps_enabled: patch(self.vipps_enabled).required("vipps_enabled")?,
-            environment: patch(self.environment)
-                .required("environment")?
-                .map(Into::into),
-            token_endpoint_auth_method: patch(self.token_endpoint_auth_method)
-                .required("token_endpoint_auth_method")?
-                .map(Into::into),
-            merchant_serial_number: patch(self.merchant_serial_number)
-                .try_map(|v| MerchantSerialNumber::parse(&v))?
-                .nullable(),
+        domain::OrgChanges::parse(domain::OrgPatch {
+            client_id: patch(self.client_id),
+            client_secret_ref: patch(self.client_secret_ref),
+            redirect_uri: patch(self.redirect_uri),
+            scopes: patch(self.scopes),
+            vipps_enabled: patch(self.vipps_enabled),
+            environment: patch(self.environment.map_value(Into::into)),
+            token_endpoint_auth_method: patch(
+                self.token_endpoint_auth_method.map_value(Into::into),
+            ),
+            merchant_serial_number: patch(self.merchant_serial_number),
         })
     }
 }

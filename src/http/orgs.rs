@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 use super::extract::{AdminAuth, JsonBody, OrgIdPath};
 use crate::app::App;
 use crate::domain::{
-    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, NewVippsOrg,
-    OrgChanges, OrgId, PageRequest, Patch, RedirectUri, Scopes, TokenEndpointAuthMethod, VippsOrg,
+    Environment, InvalidInput, MerchantSerialNumber, NewOrgFields, NewVippsOrg, OrgChanges,
+    OrgPatch, PageRequest, Patch, TokenEndpointAuthMethod, VippsOrg,
 };
 use crate::error::Error;
 use crate::service::orgs::{self, OrgFilter};
@@ -37,25 +37,20 @@ pub struct CreateOrgRequest {
 
 impl CreateOrgRequest {
     fn parse(self) -> Result<NewVippsOrg, InvalidInput> {
-        Ok(NewVippsOrg {
-            org_id: OrgId::parse(&self.org_id)?,
-            client_id: ClientId::parse(&self.client_id)?,
-            client_secret_ref: ClientSecretRef::parse(&self.client_secret_ref)?,
-            redirect_uri: RedirectUri::parse(&self.redirect_uri)?,
-            scopes: Scopes::parse(&self.scopes)?,
-            vipps_enabled: self.vipps_enabled.unwrap_or(true),
+        NewVippsOrg::parse(NewOrgFields {
             environment: Environment::parse(&self.environment)?,
             token_endpoint_auth_method: self
                 .token_endpoint_auth_method
                 .as_deref()
                 .map(TokenEndpointAuthMethod::parse)
-                .transpose()?
-                .unwrap_or_default(),
-            merchant_serial_number: self
-                .merchant_serial_number
-                .as_deref()
-                .map(MerchantSerialNumber::parse)
                 .transpose()?,
+            org_id: self.org_id,
+            client_id: self.client_id,
+            client_secret_ref: self.client_secret_ref,
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            vipps_enabled: self.vipps_enabled.unwrap_or(true),
+            merchant_serial_number: self.merchant_serial_number,
         })
     }
 }
@@ -94,36 +89,17 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 
 impl UpdateOrgRequest {
     fn parse(self) -> Result<OrgChanges, InvalidInput> {
-        Ok(OrgChanges {
-            client_id: self
-                .client_id
-                .try_map(|v| ClientId::parse(&v))?
-                .required("client_id")?,
-            client_secret_ref: self
-                .client_secret_ref
-                .try_map(|v| ClientSecretRef::parse(&v))?
-                .required("client_secret_ref")?,
-            redirect_uri: self
-                .redirect_uri
-                .try_map(|v| RedirectUri::parse(&v))?
-                .required("redirect_uri")?,
-            scopes: self
-                .scopes
-                .try_map(|v| Scopes::parse(&v))?
-                .required("scopes")?,
-            vipps_enabled: self.vipps_enabled.required("vipps_enabled")?,
-            environment: self
-                .environment
-                .try_map(|v| Environment::parse(&v))?
-                .required("environment")?,
+        OrgChanges::parse(OrgPatch {
+            environment: self.environment.try_map(|v| Environment::parse(&v))?,
             token_endpoint_auth_method: self
                 .token_endpoint_auth_method
-                .try_map(|v| TokenEndpointAuthMethod::parse(&v))?
-                .required("token_endpoint_auth_method")?,
-            merchant_serial_number: self
-                .merchant_serial_number
-                .try_map(|v| MerchantSerialNumber::parse(&v))?
-                .nullable(),
+                .try_map(|v| TokenEndpointAuthMethod::parse(&v))?,
+            client_id: self.client_id,
+            client_secret_ref: self.client_secret_ref,
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            vipps_enabled: self.vipps_enabled,
+            merchant_serial_number: self.merchant_serial_number,
         })
     }
 }
