@@ -176,7 +176,21 @@ async fn get_runs_queries_but_not_mutations() {
     request_error(&chosen_mutation, 405, "METHOD_NOT_ALLOWED");
     assert_eq!(app.org_count().await, 1);
 
+    let with_variables = app
+        .get("/graphql?query=query(%24id%3A%20String!)%20%7B%20vippsOrgStatus(orgId%3A%20%24id)%20%7B%20vippsEnabled%20%7D%20%7D&variables=%7B%22id%22%3A%22org_ny_klinikk%22%7D")
+        .await;
+    assert_eq!(
+        with_variables.json(),
+        json!({ "data": { "vippsOrgStatus": { "vippsEnabled": true } } })
+    );
+
     request_error(&app.get("/graphql").await, 400, "INVALID_INPUT");
+    request_error(
+        &app.get("/graphql?query=%7B__typename%7D&variables=not-json")
+            .await,
+        400,
+        "INVALID_INPUT",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

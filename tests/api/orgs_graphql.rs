@@ -222,3 +222,98 @@ async fn errors_carry_a_code_and_the_camel_case_field() {
     assert_eq!(error_code(&bad_id), "INVALID_INPUT");
     assert_eq!(bad_id["errors"][0]["extensions"]["field"], "orgId");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_arguments_are_invalid_input_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    create(&app, ny_klinikk_input()).await;
+    for (query, field) in [
+        ("{ vippsOrgs(page: 0) { pagination { total } } }", "page"),
+        (
+            "{ vippsOrgs(limit: 1000) { pagination { total } } }",
+            "limit",
+        ),
+        ("{ vippsOrgs(limit: 0) { pagination { total } } }", "limit"),
+        (
+            r#"mutation { updateVippsOrg(orgId: "org_ny_klinikk", input: { vippsEnabled: null }) { orgId } }"#,
+            "vippsEnabled",
+        ),
+        (
+            r#"mutation { updateVippsOrg(orgId: "org_ny_klinikk", input: { clientId: "" }) { orgId } }"#,
+            "clientId",
+        ),
+        (
+            r#"mutation { updateVippsOrg(orgId: "org_ny_klinikk", input: { scopes: ["openid", "openid"] }) { orgId } }"#,
+            "scopes",
+        ),
+        (
+            r#"mutation { updateVippsOrg(orgId: "org_ny_klinikk", input: { redirectUri: "http://localhost/cb" }) { orgId } }"#,
+            "redirectUri",
+        ),
+        (
+            r#"mutation { updateVippsOrg(orgId: "org_ny_klinikk", input: { environment: TEST, redirectUri: "http://localhost/cb" }) { orgId } }"#,
+            "none",
+        ),
+        (
+            r#"mutation { deleteVippsOrg(orgId: "../etc") { orgId } }"#,
+            "orgId",
+        ),
+    ] {
+        let body = app.graphql(Auth::Admin, query, json!({})).await;
+        if field == "none" {
+            assert!(
+                body.get("errors").is_none(),
+                "test + localhost is allowed: {body}"
+            );
+            continue;
+        }
+        assert_eq!(error_code(&body), "INVALID_INPUT", "{query}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], field,
+            "{query}: {body}"
+        );
+    }
+    let empty = app
+        .graphql(
+            Auth::Admin,
+            r#"mutation { updateVippsOrg(orgId: "org_ny_klinikk", input: {}) { orgId } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&empty), "INVALID_INPUT");
+    let status = app.get("/api/v1/vipps-orgs/org_ny_klinikk").await.json();
+    assert_eq!(status["vipps_enabled"], true);
+    assert_eq!(status["environment"], "test");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schema_level_mistakes_are_errors_not_failures() {
+    let app = TestApp::spawn().await;
+    for (query, variables) in [
+        (
+            "query($p: Int!) { vippsOrgs(page: $p) { pagination { total } } }",
+            json!({ "p": "one" }),
+        ),
+        ("{ vippsOrgs { nope } }", json!({})),
+        ("{ vippsOrg }", json!({})),
+        (
+            "mutation { createVippsOrg(input: { orgId: \"a\" }) { orgId } }",
+            json!({}),
+        ),
+        (
+            "{ vippsOrgs(page: 99999999999) { pagination { total } } }",
+            json!({}),
+        ),
+        ("{", json!({})),
+    ] {
+        let body = app.graphql(Auth::Admin, query, variables).await;
+        assert!(body["data"].is_null(), "{query}: {body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{query}: {body}"
+        );
+    }
+    assert_eq!(app.org_count().await, 0);
+}
