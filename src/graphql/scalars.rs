@@ -4,9 +4,10 @@ use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value
 
 use crate::domain::Timestamp;
 
-/// An RFC 3339 timestamp in UTC with whole seconds, such as `2026-03-26T10:00:00Z`.
+/// A moment in time (see the scalar's description).
 pub struct DateTime(pub Timestamp);
 
+/// An RFC 3339 timestamp in UTC with whole seconds, such as `2026-03-26T10:00:00Z`.
 #[Scalar(
     name = "DateTime",
     specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"

@@ -194,10 +194,19 @@ async fn get_runs_queries_but_not_mutations() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn graphiqls_introspection_query_passes_the_limits() {
+    let app = TestApp::spawn().await;
+    let query = include_str!("fixtures/introspection.graphql");
+    let body = app.graphql(Auth::None, query, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn too_deep_documents_are_refused() {
     let app = TestApp::spawn().await;
     let mut selection = "name".to_owned();
-    for _ in 0..12 {
+    for _ in 0..16 {
         selection = format!("ofType {{ {selection} }}");
     }
     let query = format!("{{ __schema {{ types {{ fields {{ type {{ {selection} }} }} }} }} }}");
