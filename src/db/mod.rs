@@ -26,6 +26,12 @@ use crate::error::Error;
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
+/// The PostgreSQL advisory lock that serializes migrations across instances.
+const MIGRATION_LOCK_KEY: i64 = 0x7669_7070_7369_6400;
+
+/// Fewest pooled connections: migrations on PostgreSQL hold two at once.
+const MIN_POOL_SIZE: usize = 2;
+
 /// How long a request waits for a free connection before the database counts as unavailable.
 const POOL_WAIT: Duration = Duration::from_secs(5);
 
@@ -86,7 +92,7 @@ impl DbPool {
         macro_rules! pool {
             ($manager:expr) => {
                 Pool::builder($manager)
-                    .max_size(size.max(1))
+                    .max_size(size.max(MIN_POOL_SIZE))
                     .runtime(deadpool::Runtime::Tokio1)
                     .wait_timeout(Some(POOL_WAIT))
                     .create_timeout(Some(POOL_WAIT))
@@ -120,12 +126,21 @@ impl DbPool {
     pub async fn migrate(&self) -> anyhow::Result<usize> {
         let applied = match self {
             Self::Postgres(pool) => {
-                let mut harness = AsyncMigrationHarness::new(
+                // Instances that start together take turns: a session lock held on a
+                // second connection while the harness migrates on its own.
+                let mut lock = pool.get().await.context("connecting to PostgreSQL")?;
+                lock.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                    .await
+                    .context("taking the migration lock")?;
+                let applied = AsyncMigrationHarness::new(
                     pool.get().await.context("connecting to PostgreSQL")?,
-                );
-                harness
-                    .run_pending_migrations(POSTGRES_MIGRATIONS)
-                    .map(|applied| applied.len())
+                )
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|applied| applied.len());
+                lock.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                    .await
+                    .context("releasing the migration lock")?;
+                applied
             }
             Self::Sqlite(pool) => {
                 let mut harness = AsyncMigrationHarness::new(
@@ -148,7 +163,7 @@ impl DbPool {
 /// Opens one SQLite connection with the settings every connection needs.
 async fn open_sqlite(url: String) -> Result<SqliteConn, ConnectionError> {
     let mut conn = SqliteConn::establish(&url).await?;
-    conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+    conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
         .await
         .map_err(ConnectionError::CouldntSetupConfiguration)?;
     Ok(conn)

@@ -34,7 +34,13 @@ impl Auth {
     }
 }
 
-enum TestDb {
+/// A database of a test's own, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    kind: TestDbKind,
+}
+
+enum TestDbKind {
     Sqlite { _dir: tempfile::TempDir },
     Postgres { base_url: String, schema: String },
 }
@@ -42,8 +48,8 @@ enum TestDb {
 pub struct TestApp {
     pub addr: SocketAddr,
     client: reqwest::Client,
-    db: TestDb,
     shutdown: Option<oneshot::Sender<()>>,
+    _db: TestDb,
 }
 
 /// A status, headers and body as the client saw them.
@@ -91,9 +97,10 @@ impl TestResponse {
 
 static NEXT_SCHEMA: AtomicU32 = AtomicU32::new(0);
 
-impl TestApp {
-    pub async fn spawn() -> Self {
-        let (url, db) = match std::env::var("TEST_DATABASE_URL") {
+impl TestDb {
+    /// A temporary SQLite file, or a fresh schema in `TEST_DATABASE_URL` when it is set.
+    pub async fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
             Ok(base_url) if !base_url.is_empty() => {
                 let schema = format!(
                     "test_{}_{}_{}",
@@ -114,15 +121,52 @@ impl TestApp {
                     .expect("create test schema");
                 let separator = if base_url.contains('?') { '&' } else { '?' };
                 let url = format!("{base_url}{separator}options=-c%20search_path%3D{schema}");
-                (url, TestDb::Postgres { base_url, schema })
+                Self {
+                    url,
+                    kind: TestDbKind::Postgres { base_url, schema },
+                }
             }
             _ => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                (url, TestDb::Sqlite { _dir: dir })
+                Self {
+                    url,
+                    kind: TestDbKind::Sqlite { _dir: dir },
+                }
             }
-        };
-        let pool = DbPool::connect(&url, 4).expect("pool");
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDbKind::Postgres { base_url, schema } = &self.kind {
+            let (base_url, schema) = (base_url.clone(), schema.clone());
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    if let Ok((client, connection)) =
+                        tokio_postgres::connect(&base_url, tokio_postgres::NoTls).await
+                    {
+                        tokio::spawn(connection);
+                        let _ = client
+                            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                            .await;
+                    }
+                });
+            });
+            let _ = dropped.join();
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = TestDb::create().await;
+        let pool = DbPool::connect(&db.url, 4).expect("pool");
         let app = App::new(pool, AdminToken::new(ADMIN_TOKEN).expect("token"))
             .await
             .expect("app starts");
@@ -135,8 +179,8 @@ impl TestApp {
         Self {
             addr,
             client: reqwest::Client::new(),
-            db,
             shutdown: Some(shutdown),
+            _db: db,
         }
     }
 
@@ -235,26 +279,6 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
-        }
-        if let TestDb::Postgres { base_url, schema } = &self.db {
-            let (base_url, schema) = (base_url.clone(), schema.clone());
-            let dropped = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                runtime.block_on(async {
-                    if let Ok((client, connection)) =
-                        tokio_postgres::connect(&base_url, tokio_postgres::NoTls).await
-                    {
-                        tokio::spawn(connection);
-                        let _ = client
-                            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                            .await;
-                    }
-                });
-            });
-            let _ = dropped.join();
         }
     }
 }

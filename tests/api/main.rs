@@ -7,6 +7,7 @@ mod cli;
 mod graphiql;
 mod graphql_http;
 mod helpers;
+mod migrations;
 mod ops;
 mod orgs_graphql;
 mod orgs_rest;
