@@ -14,6 +14,9 @@ use crate::db::DbPool;
 pub struct App {
     pub db: DbPool,
     pub admin: AdminToken,
+    /// Serializes organization updates within this instance; the optimistic check in
+    /// `service::orgs::update` covers other instances.
+    pub org_updates: tokio::sync::Mutex<()>,
 }
 
 impl App {
@@ -21,7 +24,11 @@ impl App {
     pub async fn new(db: DbPool, admin: AdminToken) -> anyhow::Result<Arc<Self>> {
         let applied = db.migrate().await.context("migrating the database")?;
         tracing::info!(backend = ?db.backend(), applied, "database ready");
-        Ok(Arc::new(Self { db, admin }))
+        Ok(Arc::new(Self {
+            db,
+            admin,
+            org_updates: tokio::sync::Mutex::new(()),
+        }))
     }
 
     /// Builds the app from configuration. When no admin token is configured, returns the one

@@ -252,7 +252,7 @@ impl VippsOrg {
                 .clone()
                 .unwrap_or_else(|| self.merchant_serial_number.clone()),
             created_at: self.created_at,
-            updated_at: now.max(self.updated_at),
+            updated_at: self.updated_at.later_of(now),
         };
         updated.redirect_uri.check_allowed_in(updated.environment)?;
         Ok(updated)

@@ -19,8 +19,14 @@ impl Timestamp {
         self.0.naive_utc()
     }
 
-    pub fn as_datetime(self) -> DateTime<Utc> {
-        self.0
+    /// `now`, or one microsecond after `self` when the clock has not moved past it, so a
+    /// new version always gets a new, later stamp.
+    pub fn later_of(self, now: Timestamp) -> Timestamp {
+        if now > self {
+            now
+        } else {
+            Self(self.0 + chrono::Duration::microseconds(1))
+        }
     }
 
     /// RFC 3339 in UTC with whole seconds, the contract's form: `2026-03-26T10:00:00Z`.

@@ -3,7 +3,10 @@
 //! mutations. Request-level failures answer with a GraphQL-shaped `{"errors": [...]}` body.
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, Request as GqlRequest};
+use async_graphql::{
+    BatchRequest, BatchResponse, ErrorExtensionValues, Request as GqlRequest,
+    Response as GqlResponse,
+};
 use axum::Json;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -54,7 +57,13 @@ pub async fn post(State(schema): State<AppSchema>, request: Request) -> Response
         Ok(batch) => batch,
         Err(message) => return invalid(message),
     };
-    Json(schema.execute_batch(batch.data(auth)).await).into_response()
+    let response = match schema.execute_batch(batch.data(auth)).await {
+        BatchResponse::Single(response) => BatchResponse::Single(with_codes(response)),
+        BatchResponse::Batch(responses) => {
+            BatchResponse::Batch(responses.into_iter().map(with_codes).collect())
+        }
+    };
+    Json(response).into_response()
 }
 
 fn parse_batch(bytes: &[u8]) -> Result<BatchRequest, String> {
@@ -107,7 +116,10 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    Json(schema.execute(request.data(credentials(&headers))).await).into_response()
+    Json(with_codes(
+        schema.execute(request.data(credentials(&headers))).await,
+    ))
+    .into_response()
 }
 
 /// Reads the GraphQL-over-HTTP parameters `query`, `operationName` and `variables` (JSON).
@@ -122,6 +134,9 @@ fn parse_query_string(query_string: &str) -> Result<GqlRequest, String> {
             "variables" => {
                 let json: Value = serde_json::from_str(&value)
                     .map_err(|e| format!("`variables` is not JSON ({e})"))?;
+                if !json.is_object() {
+                    return Err("`variables` must be a JSON object".into());
+                }
                 variables = Some(async_graphql::Variables::from_json(json));
             }
             _ => {}
@@ -152,4 +167,18 @@ fn is_mutation(request: &GqlRequest) -> bool {
         None => document.operations.iter().next(),
     };
     selected.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
+}
+
+/// Gives every error a code: the document errors async-graphql reports itself (syntax,
+/// validation, limits, unknown operation) are the client's, so `INVALID_INPUT`.
+fn with_codes(mut response: GqlResponse) -> GqlResponse {
+    for error in &mut response.errors {
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "INVALID_INPUT");
+        }
+    }
+    response
 }

@@ -87,18 +87,22 @@ where
             ));
         }
         let bytes = body_bytes(request, state).await?;
-        let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::InvalidInput(InvalidInput::request(format!(
+                "the body is not valid JSON ({e})"
+            )))
+        })?;
+        if !json.is_object() {
+            return Err(Error::InvalidInput(InvalidInput::request(
+                "the body must be a JSON object",
+            )));
+        }
+        let value = serde_path_to_error::deserialize(json).map_err(|error| {
             let path = error.path().to_string();
-            let inner = error.into_inner();
-            let reason = if inner.is_syntax() || inner.is_eof() {
-                format!("the body is not valid JSON ({inner})")
-            } else if path == "." {
-                format!("the body does not fit the expected shape ({inner})")
-            } else {
-                format!("`{path}`: {inner}")
-            };
-            Error::InvalidInput(InvalidInput::request(reason))
+            Error::InvalidInput(InvalidInput::request(format!(
+                "`{path}`: {}",
+                error.into_inner()
+            )))
         })?;
         Ok(Self(value))
     }

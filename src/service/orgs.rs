@@ -56,6 +56,7 @@ pub async fn update(
     org_id: &OrgId,
     changes: &OrgChanges,
 ) -> Result<VippsOrg> {
+    let _serialized = app.org_updates.lock().await;
     for _ in 0..UPDATE_ATTEMPTS {
         let current = get(app, org_id).await?;
         let updated = current.apply(changes, Timestamp::now())?;

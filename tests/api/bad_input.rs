@@ -438,3 +438,46 @@ async fn bad_updates_change_nothing() {
     }
     assert_eq!(app.get(path).await.json(), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_arrays_are_not_objects() {
+    let app = TestApp::spawn().await;
+    app.create_org(&ny_klinikk()).await;
+    let path = "/api/v1/vipps-orgs/org_ny_klinikk";
+    let before = app.get(path).await.json();
+    for body in [
+        json!(["newclient"]),
+        json!([]),
+        json!([
+            "org_x",
+            "c",
+            "env://X",
+            "https://x.no/cb",
+            ["openid"],
+            "test"
+        ]),
+    ] {
+        let update = app.send_json("PUT", path, Auth::Admin, &body).await;
+        update.problem(400, "INVALID_INPUT");
+        let create = app.send_json("POST", ORGS, Auth::Admin, &body).await;
+        create.problem(400, "INVALID_INPUT");
+    }
+    assert_eq!(app.get(path).await.json(), before);
+    assert_eq!(app.org_count().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_ids_sort_bytewise_on_every_backend() {
+    let app = TestApp::spawn().await;
+    for id in ["ab", "a_b", "a1", "a-c", "a0", "a-a"] {
+        app.create_org(&org_body(id, json!({}))).await;
+    }
+    let body = app.get(&format!("{ORGS}?limit=100")).await.json();
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["org_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["a-a", "a-c", "a0", "a1", "a_b", "ab"]);
+}

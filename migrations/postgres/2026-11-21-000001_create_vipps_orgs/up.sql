@@ -1,5 +1,5 @@
 CREATE TABLE vipps_orgs (
-    org_id                     TEXT PRIMARY KEY,
+    org_id                     TEXT COLLATE "C" PRIMARY KEY,
     client_id                  TEXT NOT NULL,
     client_secret_ref          TEXT NOT NULL,
     redirect_uri               TEXT NOT NULL,
