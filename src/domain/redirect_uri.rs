@@ -5,6 +5,10 @@ const FIELD: &str = "redirect_uri";
 /// Schemes that can never be an app's callback.
 const FORBIDDEN_SCHEMES: &[&str] = &[
     "javascript",
+    "mailto",
+    "tel",
+    "sms",
+    "intent",
     "data",
     "vbscript",
     "file",
@@ -72,7 +76,7 @@ impl RedirectUri {
                 ));
             }
             _ => {
-                if rest.trim_start_matches('/').is_empty() {
+                if !rest.starts_with('/') || rest.trim_start_matches('/').is_empty() {
                     return Err(InvalidInput::field(
                         FIELD,
                         "an app scheme needs a path, as in `myapp://vipps-callback`",
@@ -166,6 +170,10 @@ mod tests {
             "javascript://alert(1)",
             "data:text/html,hi",
             "myapp://",
+            "myapp:callback",
+            "mailto:x@y.no",
+            "tel:12345678",
+            "intent://scan",
             "https:///nohost",
             "https://x.no/a b",
         ] {
