@@ -34,7 +34,7 @@ pub struct Config {
     pub database_url: String,
 
     /// Largest number of open database connections.
-    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1000), global = true)]
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u16).range(2..=1000), global = true)]
     pub database_pool_size: u16,
 
     /// Bearer token for admin operations (at least 16 characters). When unset, a random token is
