@@ -7,17 +7,8 @@ use diesel_async::RunQueryDsl;
 use super::models::OrgRow;
 use super::schema::vipps_orgs;
 use super::with_conn;
-use crate::domain::{Environment, OrgId, Page, PageRequest, Timestamp, VippsOrg};
+use crate::domain::{OrgFilter, OrgId, Page, PageRequest, Timestamp, VippsOrg};
 use crate::error::{Error, Result};
-
-/// Which organizations a listing includes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OrgFilter {
-    /// Include organizations with Vipps login switched off.
-    pub include_disabled: bool,
-    /// Only organizations in this environment.
-    pub environment: Option<Environment>,
-}
 
 /// The rows `filter` selects, as a boxed query for the backend in use.
 macro_rules! filtered {

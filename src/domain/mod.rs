@@ -14,7 +14,7 @@ mod timestamp;
 
 pub use client::{ClientId, ClientSecretRef, MerchantSerialNumber, TokenEndpointAuthMethod};
 pub use environment::Environment;
-pub use org::{NewOrgFields, NewVippsOrg, OrgChanges, OrgPatch, Patch, VippsOrg};
+pub use org::{NewOrgFields, NewVippsOrg, OrgChanges, OrgFilter, OrgPatch, Patch, VippsOrg};
 pub use org_id::OrgId;
 pub use page::{Page, PageRequest};
 pub use redirect_uri::RedirectUri;

@@ -22,6 +22,15 @@ pub struct VippsOrg {
     pub updated_at: Timestamp,
 }
 
+/// Which organizations a listing includes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrgFilter {
+    /// Include organizations with Vipps login switched off.
+    pub include_disabled: bool,
+    /// Only organizations in this environment.
+    pub environment: Option<Environment>,
+}
+
 /// A new organization, each field already parsed.
 #[derive(Debug, Clone)]
 pub struct NewVippsOrg {

@@ -12,8 +12,8 @@ use super::loaders::OrgLoader;
 use super::scalars::DateTime;
 use crate::app::App;
 use crate::auth::Admin;
-use crate::domain::{self, MerchantSerialNumber, OrgId, PageRequest, Patch};
-use crate::service::orgs::{self, OrgFilter};
+use crate::domain::{self, MerchantSerialNumber, OrgFilter, OrgId, PageRequest, Patch};
+use crate::service::orgs;
 
 type Result<T> = std::result::Result<T, GqlError>;
 

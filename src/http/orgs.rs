@@ -13,12 +13,13 @@ use serde_json::{Map, Value, json};
 
 use super::extract::{AdminAuth, JsonBody, OrgIdPath};
 use crate::app::App;
+use crate::domain::OrgFilter;
 use crate::domain::{
     Environment, InvalidInput, MerchantSerialNumber, NewOrgFields, NewVippsOrg, OrgChanges,
     OrgPatch, PageRequest, Patch, TokenEndpointAuthMethod, VippsOrg,
 };
 use crate::error::Error;
-use crate::service::orgs::{self, OrgFilter};
+use crate::service::orgs;
 
 /// `POST /api/v1/vipps-orgs` body.
 #[derive(Deserialize)]

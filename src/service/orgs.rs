@@ -3,10 +3,10 @@
 use crate::app::App;
 use crate::auth::Admin;
 use crate::db;
-use crate::domain::{NewVippsOrg, OrgChanges, OrgId, Page, PageRequest, Timestamp, VippsOrg};
+use crate::domain::{
+    NewVippsOrg, OrgChanges, OrgFilter, OrgId, Page, PageRequest, Timestamp, VippsOrg,
+};
 use crate::error::{Error, Result};
-
-pub use crate::db::orgs::OrgFilter;
 
 /// How often an update re-reads and retries when another writer got there first.
 const UPDATE_ATTEMPTS: usize = 5;
