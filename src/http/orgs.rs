@@ -13,10 +13,9 @@ use serde_json::{Map, Value, json};
 
 use super::extract::{AdminAuth, JsonBody, OrgIdPath};
 use crate::app::App;
-use crate::domain::OrgFilter;
 use crate::domain::{
     Environment, InvalidInput, MerchantSerialNumber, NewOrgFields, NewVippsOrg, OrgChanges,
-    OrgPatch, PageRequest, Patch, TokenEndpointAuthMethod, VippsOrg,
+    OrgFilter, OrgPatch, PageRequest, Patch, TokenEndpointAuthMethod, VippsOrg,
 };
 use crate::error::Error;
 use crate::service::orgs;
