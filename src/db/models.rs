@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::vipps_orgs;
 use crate::domain::{
-    ClientId, ClientSecretRef, Environment, InvalidInput, MerchantSerialNumber, OrgId, RedirectUri,
-    Scopes, Timestamp, TokenEndpointAuthMethod, VippsOrg,
+    Environment, InvalidInput, NewOrgFields, NewVippsOrg, Timestamp, TokenEndpointAuthMethod,
+    VippsOrg,
 };
 use crate::error::Error;
 
@@ -51,31 +51,28 @@ impl From<&VippsOrg> for OrgRow {
 impl OrgRow {
     /// Reads a stored row back into the domain; a row that breaks a rule is corrupt.
     pub fn into_domain(self) -> Result<VippsOrg, Error> {
+        let org_id = self.org_id.clone();
         let parse = || -> Result<VippsOrg, InvalidInput> {
-            Ok(VippsOrg {
-                org_id: OrgId::parse(&self.org_id)?,
-                client_id: ClientId::parse(&self.client_id)?,
-                client_secret_ref: ClientSecretRef::parse(&self.client_secret_ref)?,
-                redirect_uri: RedirectUri::parse(&self.redirect_uri)?,
-                scopes: Scopes::parse_stored(&self.scopes)?,
-                vipps_enabled: self.vipps_enabled,
+            let created_at = Timestamp::from_utc(self.created_at);
+            let updated_at = Timestamp::from_utc(self.updated_at);
+            NewVippsOrg::parse(NewOrgFields {
                 environment: Environment::parse(&self.environment)?,
-                token_endpoint_auth_method: TokenEndpointAuthMethod::parse(
+                token_endpoint_auth_method: Some(TokenEndpointAuthMethod::parse(
                     &self.token_endpoint_auth_method,
-                )?,
-                merchant_serial_number: self
-                    .merchant_serial_number
-                    .as_deref()
-                    .map(MerchantSerialNumber::parse)
-                    .transpose()?,
-                created_at: Timestamp::from_utc(self.created_at),
-                updated_at: Timestamp::from_utc(self.updated_at),
-            })
+                )?),
+                scopes: self.scopes.split(' ').map(str::to_owned).collect(),
+                org_id: self.org_id,
+                client_id: self.client_id,
+                client_secret_ref: self.client_secret_ref,
+                redirect_uri: self.redirect_uri,
+                vipps_enabled: self.vipps_enabled,
+                merchant_serial_number: self.merchant_serial_number,
+            })?
+            .into_org(created_at, updated_at)
         };
         parse().map_err(|e| {
             Error::Internal(anyhow::anyhow!(
-                "stored vipps org `{}` is invalid: {e}",
-                self.org_id
+                "stored vipps org `{org_id}` is invalid: {e}"
             ))
         })
     }

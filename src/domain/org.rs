@@ -79,8 +79,12 @@ impl NewVippsOrg {
         })
     }
 
-    /// Checks the cross-field rules and stamps the creation time.
-    pub fn into_org(self, now: Timestamp) -> Result<VippsOrg, InvalidInput> {
+    /// Checks the cross-field rules and stamps the organization's times.
+    pub fn into_org(
+        self,
+        created_at: Timestamp,
+        updated_at: Timestamp,
+    ) -> Result<VippsOrg, InvalidInput> {
         self.redirect_uri.check_allowed_in(self.environment)?;
         Ok(VippsOrg {
             org_id: self.org_id,
@@ -92,8 +96,8 @@ impl NewVippsOrg {
             environment: self.environment,
             token_endpoint_auth_method: self.token_endpoint_auth_method,
             merchant_serial_number: self.merchant_serial_number,
-            created_at: now,
-            updated_at: now,
+            created_at,
+            updated_at,
         })
     }
 }
@@ -284,7 +288,7 @@ mod tests {
             token_endpoint_auth_method: TokenEndpointAuthMethod::default(),
             merchant_serial_number: None,
         }
-        .into_org(Timestamp::now())
+        .into_org(Timestamp::now(), Timestamp::now())
     }
 
     #[test]

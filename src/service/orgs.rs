@@ -17,7 +17,8 @@ fn not_found(org_id: &OrgId) -> Error {
 
 /// Stores a new organization. A taken `org_id` is a conflict.
 pub async fn create(app: &App, _admin: &Admin, new: NewVippsOrg) -> Result<VippsOrg> {
-    let org = new.into_org(Timestamp::now())?;
+    let now = Timestamp::now();
+    let org = new.into_org(now, now)?;
     if !db::orgs::insert(&app.db, &org).await? {
         return Err(Error::Conflict(format!(
             "a vipps org with org_id `{}` already exists",
