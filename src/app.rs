@@ -2,31 +2,62 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 use crate::auth::AdminToken;
-use crate::config::Config;
+use crate::config::{Config, LoginConfig};
 use crate::db::DbPool;
+use crate::secrets::SecretResolver;
+use crate::vipps::VippsClient;
 
-/// Everything a request needs: the database and the admin token.
+/// Login settings and the bookkeeping of expired attempts.
+pub struct LoginSettings {
+    /// How long a started login stays valid.
+    pub ttl: Duration,
+    /// When this instance last purged expired attempts.
+    pub last_purge: std::sync::Mutex<Option<Instant>>,
+}
+
+/// Everything a request needs: the database, the admin token, the Vipps client and the
+/// secret resolver.
 pub struct App {
     pub db: DbPool,
     pub admin: AdminToken,
+    pub vipps: VippsClient,
+    pub secrets: SecretResolver,
+    pub login: LoginSettings,
     /// Serializes organization updates within this instance; the optimistic check in
     /// `service::orgs::update` covers other instances.
     pub org_updates: tokio::sync::Mutex<()>,
 }
 
 impl App {
-    /// Connects to the database, applies pending migrations and sets up the admin token.
-    pub async fn new(db: DbPool, admin: AdminToken) -> anyhow::Result<Arc<Self>> {
+    /// Applies pending migrations, checks the JWT crypto backend and sets up the clients.
+    pub async fn new(
+        db: DbPool,
+        admin: AdminToken,
+        login: &LoginConfig,
+    ) -> anyhow::Result<Arc<Self>> {
+        crate::vipps::self_test()?;
         let applied = db.migrate().await.context("migrating the database")?;
         tracing::info!(backend = ?db.backend(), applied, "database ready");
+        let vault_http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(login.vipps_timeout_secs))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("building the HTTP client for Vault")?;
         Ok(Arc::new(Self {
             db,
             admin,
+            vipps: VippsClient::new(login)?,
+            secrets: SecretResolver::new(login, vault_http),
+            login: LoginSettings {
+                ttl: Duration::from_secs(login.login_ttl_secs),
+                last_purge: std::sync::Mutex::new(None),
+            },
             org_updates: tokio::sync::Mutex::new(()),
         }))
     }
@@ -42,7 +73,7 @@ impl App {
                 (admin, Some(token))
             }
         };
-        Ok((Self::new(db, admin).await?, generated))
+        Ok((Self::new(db, admin, &config.login).await?, generated))
     }
 }
 

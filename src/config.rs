@@ -51,4 +51,84 @@ pub struct Config {
         global = true
     )]
     pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub login: LoginConfig,
+}
+
+/// The Vipps issuer of each environment, the headers Vipps asks integrators to send, and
+/// where client secrets are looked up.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoginConfig {
+    /// OpenID issuer of the `production` environment (exactly as the provider spells it).
+    #[arg(
+        long,
+        env = "VIPPS_PRODUCTION_ISSUER",
+        default_value = "https://api.vipps.no/access-management-1.0/access/",
+        global = true
+    )]
+    pub vipps_production_issuer: url::Url,
+
+    /// OpenID issuer of the `test` environment; point it at `vipps-identity mock-vipps` to
+    /// develop without Vipps.
+    #[arg(
+        long,
+        env = "VIPPS_TEST_ISSUER",
+        default_value = "https://apitest.vipps.no/access-management-1.0/access/",
+        global = true
+    )]
+    pub vipps_test_issuer: url::Url,
+
+    /// `Vipps-System-Name` header (at most 30 characters).
+    #[arg(long, env = "VIPPS_SYSTEM_NAME", default_value = env!("CARGO_PKG_NAME"), value_parser = header_text, global = true)]
+    pub vipps_system_name: String,
+
+    /// `Vipps-System-Version` header (at most 30 characters).
+    #[arg(long, env = "VIPPS_SYSTEM_VERSION", default_value = env!("CARGO_PKG_VERSION"), value_parser = header_text, global = true)]
+    pub vipps_system_version: String,
+
+    /// `Vipps-System-Plugin-Name` header (at most 30 characters).
+    #[arg(long, env = "VIPPS_SYSTEM_PLUGIN_NAME", default_value = "vipps-identity-login", value_parser = header_text, global = true)]
+    pub vipps_system_plugin_name: String,
+
+    /// `Vipps-System-Plugin-Version` header (at most 30 characters).
+    #[arg(long, env = "VIPPS_SYSTEM_PLUGIN_VERSION", default_value = env!("CARGO_PKG_VERSION"), value_parser = header_text, global = true)]
+    pub vipps_system_plugin_version: String,
+
+    /// Seconds each request to Vipps (or Vault) may take in all.
+    #[arg(long, env = "VIPPS_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120), global = true)]
+    pub vipps_timeout_secs: u64,
+
+    /// Seconds a started login stays valid.
+    #[arg(long, env = "LOGIN_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(30..=3600), global = true)]
+    pub login_ttl_secs: u64,
+
+    /// HashiCorp Vault address for `vault://` secret references, as in `https://vault:8200`.
+    #[arg(long, env = "VAULT_ADDR", global = true)]
+    pub vault_addr: Option<url::Url>,
+
+    /// Vault token for `vault://` secret references.
+    #[arg(long, env = "VAULT_TOKEN", hide_env_values = true, global = true)]
+    pub vault_token: Option<String>,
+
+    /// Mount point of the Vault KV v2 engine.
+    #[arg(
+        long,
+        env = "VAULT_KV_MOUNT",
+        default_value = "secret",
+        global = true
+    )]
+    pub vault_kv_mount: String,
+
+    /// Seconds a resolved client secret is kept in memory before it is read again.
+    #[arg(long, env = "SECRET_CACHE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600), global = true)]
+    pub secret_cache_secs: u64,
+}
+
+/// A header value Vipps accepts: 1–30 printable ASCII characters.
+fn header_text(value: &str) -> Result<String, String> {
+    if value.is_empty() || value.len() > 30 || !value.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return Err("must be 1-30 printable ASCII characters".to_owned());
+    }
+    Ok(value.to_owned())
 }

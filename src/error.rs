@@ -4,7 +4,7 @@
 //! error with `extensions.code` ([`crate::graphql::error`]). Internal causes are logged by
 //! the adapters and never returned to the client.
 
-use crate::domain::InvalidInput;
+use crate::domain::{InvalidInput, ProviderError};
 
 /// Everything an operation can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,34 @@ pub enum Error {
     /// The admin bearer token is missing or wrong.
     #[error("this operation needs the admin token: send `Authorization: Bearer <admin token>`")]
     Unauthenticated,
+    /// The organization exists but has Vipps login switched off.
+    #[error("Vipps login is switched off for organization `{0}`")]
+    VippsDisabled(String),
+    /// The `state` is unknown or was already used: each login completes once.
+    #[error("this login is unknown or already completed; start a new login")]
+    LoginStateInvalid,
+    /// The login was started too long ago.
+    #[error("this login has expired; start a new login")]
+    LoginStateExpired,
+    /// The user cancelled in Vipps (`access_denied`).
+    #[error("the user cancelled the login in Vipps")]
+    LoginCancelled(ProviderError),
+    /// Vipps refused the login; its error code and description are kept.
+    #[error("Vipps refused the login: {}", describe_provider_error(.0))]
+    LoginFailed(ProviderError),
+    /// The ID token does not pass verification (signature, issuer, audience, time or nonce).
+    #[error("the ID token from Vipps is not valid: {0}")]
+    IdTokenInvalid(String),
+    /// Vipps cannot be reached, timed out, or answered with a server error or garbage.
+    #[error("Vipps is unavailable ({what}); try the login again shortly")]
+    VippsUnavailable {
+        what: &'static str,
+        #[source]
+        cause: anyhow::Error,
+    },
+    /// The organization's client secret cannot be read from where its reference points.
+    #[error("the client secret `{reference}` cannot be read: {reason}")]
+    SecretUnavailable { reference: String, reason: String },
     /// The database cannot be reached or is busy; the client may retry.
     #[error("the database is unavailable; try again shortly")]
     DatabaseUnavailable(#[source] anyhow::Error),
@@ -49,6 +77,14 @@ impl Error {
             Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             Error::Conflict(_) => "CONFLICT",
             Error::Unauthenticated => "UNAUTHENTICATED",
+            Error::VippsDisabled(_) => "VIPPS_DISABLED",
+            Error::LoginStateInvalid => "LOGIN_STATE_INVALID",
+            Error::LoginStateExpired => "LOGIN_STATE_EXPIRED",
+            Error::LoginCancelled(_) => "LOGIN_CANCELLED",
+            Error::LoginFailed(_) => "LOGIN_FAILED",
+            Error::IdTokenInvalid(_) => "ID_TOKEN_INVALID",
+            Error::VippsUnavailable { .. } => "VIPPS_UNAVAILABLE",
+            Error::SecretUnavailable { .. } => "SECRET_UNAVAILABLE",
             Error::DatabaseUnavailable(_) => "DATABASE_UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
         }
@@ -64,7 +100,14 @@ impl Error {
             Error::Conflict(_) => 409,
             Error::PayloadTooLarge { .. } => 413,
             Error::UnsupportedMediaType(_) => 415,
-            Error::DatabaseUnavailable(_) => 503,
+            Error::VippsDisabled(_)
+            | Error::LoginStateInvalid
+            | Error::LoginStateExpired
+            | Error::LoginCancelled(_)
+            | Error::LoginFailed(_)
+            | Error::IdTokenInvalid(_) => 422,
+            Error::VippsUnavailable { .. } => 502,
+            Error::SecretUnavailable { .. } | Error::DatabaseUnavailable(_) => 503,
             Error::Internal(_) => 500,
         }
     }
@@ -72,6 +115,20 @@ impl Error {
     /// Logs the cause of server-side failures; client faults need no log line of their own.
     pub fn log_if_server_fault(&self) {
         match self {
+            Error::VippsUnavailable { what, cause } => {
+                tracing::warn!(
+                    code = self.code(),
+                    what,
+                    error = format!("{cause:#}"),
+                    "Vipps unavailable"
+                );
+            }
+            Error::SecretUnavailable { reference, reason } => {
+                tracing::warn!(code = self.code(), reference, reason, "secret unavailable");
+            }
+            Error::IdTokenInvalid(reason) => {
+                tracing::warn!(code = self.code(), reason, "ID token refused");
+            }
             Error::DatabaseUnavailable(cause) => {
                 tracing::warn!(
                     code = self.code(),
@@ -88,6 +145,21 @@ impl Error {
             }
             _ => {}
         }
+    }
+
+    /// What Vipps reported, for the outcomes that keep it.
+    pub fn provider_error(&self) -> Option<&ProviderError> {
+        match self {
+            Error::LoginCancelled(e) | Error::LoginFailed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+fn describe_provider_error(error: &ProviderError) -> String {
+    match &error.description {
+        Some(description) => format!("{} ({description})", error.error),
+        None => error.error.clone(),
     }
 }
 

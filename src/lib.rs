@@ -6,6 +6,8 @@
 //! - [`db`]: diesel, the two backends and every query;
 //! - [`http`]: the REST compatibility adapter, health checks and the router;
 //! - [`graphql`]: the GraphQL adapter, its endpoint and the self-hosted GraphiQL;
+//! - [`vipps`]: the OpenID Connect client (discovery, token, JWKS, userinfo);
+//! - [`secrets`]: resolves client-secret references (env, file, Vault);
 //! - [`auth`]: the admin bearer token;
 //! - [`config`], [`telemetry`], [`app`]: start-up wiring shared by `main` and the tests.
 
@@ -17,8 +19,10 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod secrets;
 pub mod service;
 pub mod telemetry;
+pub mod vipps;
 
 pub use app::{App, serve};
 pub use config::Config;

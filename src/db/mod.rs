@@ -5,6 +5,7 @@
 //! Nothing outside `db/` imports diesel.
 
 mod models;
+pub mod login_attempts;
 pub mod orgs;
 mod schema;
 

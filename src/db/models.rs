@@ -3,10 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::vipps_orgs;
+use super::schema::{login_attempts, vipps_orgs};
 use crate::domain::{
-    Environment, InvalidInput, NewOrgFields, NewVippsOrg, Timestamp, TokenEndpointAuthMethod,
-    VippsOrg,
+    Environment, InvalidInput, LoginAttempt, LoginSecret, NewOrgFields, NewVippsOrg,
+    NextRelativeUrl, OrgId, RedirectUri, Scopes, Timestamp, TokenEndpointAuthMethod, VippsOrg,
 };
 use crate::error::Error;
 
@@ -75,5 +75,58 @@ impl OrgRow {
                 "stored vipps org `{org_id}` is invalid: {e}"
             ))
         })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = login_attempts, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(super) struct LoginAttemptRow {
+    pub state_key: String,
+    pub org_id: String,
+    pub nonce: String,
+    pub code_verifier: String,
+    pub redirect_uri: String,
+    pub scopes: String,
+    pub next_relative_url: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub consumed_at: Option<NaiveDateTime>,
+}
+
+impl From<&LoginAttempt> for LoginAttemptRow {
+    fn from(attempt: &LoginAttempt) -> Self {
+        Self {
+            state_key: attempt.state_key.clone(),
+            org_id: attempt.org_id.as_str().to_owned(),
+            nonce: attempt.nonce.as_str().to_owned(),
+            code_verifier: attempt.code_verifier.as_str().to_owned(),
+            redirect_uri: attempt.redirect_uri.as_str().to_owned(),
+            scopes: attempt.scopes.to_string(),
+            next_relative_url: attempt.next_relative_url.as_str().to_owned(),
+            created_at: attempt.created_at.naive_utc(),
+            expires_at: attempt.expires_at.naive_utc(),
+            consumed_at: None,
+        }
+    }
+}
+
+impl LoginAttemptRow {
+    /// Reads a stored attempt back through the same parsers the adapters use.
+    pub fn into_domain(self) -> Result<LoginAttempt, Error> {
+        let parse = || -> Result<LoginAttempt, InvalidInput> {
+            let scopes: Vec<&str> = self.scopes.split(' ').collect();
+            Ok(LoginAttempt {
+                org_id: OrgId::parse(&self.org_id)?,
+                redirect_uri: RedirectUri::parse(&self.redirect_uri)?,
+                scopes: Scopes::parse(&scopes)?,
+                next_relative_url: NextRelativeUrl::parse(Some(&self.next_relative_url))?,
+                nonce: LoginSecret::stored(self.nonce.clone()),
+                code_verifier: LoginSecret::stored(self.code_verifier.clone()),
+                state_key: self.state_key.clone(),
+                created_at: Timestamp::from_utc(self.created_at),
+                expires_at: Timestamp::from_utc(self.expires_at),
+            })
+        };
+        parse().map_err(|e| Error::Internal(anyhow::anyhow!("stored login attempt is invalid: {e}")))
     }
 }

@@ -15,3 +15,21 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    login_attempts (state_key) {
+        state_key -> Text,
+        org_id -> Text,
+        nonce -> Text,
+        code_verifier -> Text,
+        redirect_uri -> Text,
+        scopes -> Text,
+        next_relative_url -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(login_attempts -> vipps_orgs (org_id));
+diesel::allow_tables_to_appear_in_same_query!(vipps_orgs, login_attempts);

@@ -104,6 +104,30 @@ impl ClientSecretRef {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Where to look the secret up.
+    pub fn location(&self) -> SecretLocation<'_> {
+        if let Some(var) = self.0.strip_prefix("env://") {
+            SecretLocation::Env(var)
+        } else if let Some(path) = self.0.strip_prefix("file://") {
+            SecretLocation::File(path)
+        } else {
+            let path = self.0.strip_prefix("vault://").unwrap_or(&self.0);
+            let (path, key) = path.rsplit_once('/').unwrap_or(("", path));
+            SecretLocation::Vault { path, key }
+        }
+    }
+}
+
+/// A parsed [`ClientSecretRef`]: which store holds the secret, and under which name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretLocation<'a> {
+    /// An environment variable of the server process.
+    Env(&'a str),
+    /// A file on the server (its content, without a trailing newline).
+    File(&'a str),
+    /// A HashiCorp Vault KV v2 secret at `path`, field `key`.
+    Vault { path: &'a str, key: &'a str },
 }
 
 /// How the client authenticates at the token endpoint.

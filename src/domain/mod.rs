@@ -4,6 +4,7 @@
 
 mod client;
 mod environment;
+mod login;
 mod org;
 mod org_id;
 mod page;
@@ -12,8 +13,14 @@ mod scopes;
 mod text;
 mod timestamp;
 
-pub use client::{ClientId, ClientSecretRef, MerchantSerialNumber, TokenEndpointAuthMethod};
+pub use client::{
+    ClientId, ClientSecretRef, MerchantSerialNumber, SecretLocation, TokenEndpointAuthMethod,
+};
 pub use environment::Environment;
+pub use login::{
+    AddressType, AuthorizationResponse, CompleteLogin, LoginAttempt, LoginSecret, LoginStart,
+    NextRelativeUrl, ProviderError, StartLogin, VippsAddress, VippsUserInfo, state_key,
+};
 pub use org::{NewOrgFields, NewVippsOrg, OrgChanges, OrgFilter, OrgPatch, Patch, VippsOrg};
 pub use org_id::OrgId;
 pub use page::{Page, PageRequest};

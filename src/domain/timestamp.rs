@@ -29,6 +29,18 @@ impl Timestamp {
         }
     }
 
+    /// This moment plus `duration` (saturating at the far future).
+    pub fn plus(self, duration: std::time::Duration) -> Timestamp {
+        let delta = chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+        Self(self.0.checked_add_signed(delta).unwrap_or(self.0))
+    }
+
+    /// This moment minus `duration`.
+    pub fn minus(self, duration: std::time::Duration) -> Timestamp {
+        let delta = chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+        Self(self.0.checked_sub_signed(delta).unwrap_or(self.0))
+    }
+
     /// RFC 3339 in UTC with whole seconds, the contract's form: `2026-03-26T10:00:00Z`.
     pub fn to_rfc3339(self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Secs, true)

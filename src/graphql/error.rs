@@ -52,6 +52,15 @@ fn to_graphql(error: &Error) -> async_graphql::Error {
         if let Some(field) = field {
             extensions.set("field", field);
         }
+        if let Some(provider) = error.provider_error() {
+            extensions.set("vippsError", provider.error.as_str());
+            if let Some(description) = &provider.description {
+                extensions.set("vippsErrorDescription", description.as_str());
+            }
+            if let Some(hint) = &provider.hint {
+                extensions.set("vippsErrorHint", hint.as_str());
+            }
+        }
     })
 }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod graphiql;
 mod limits;
 mod loaders;
+mod login;
 mod orgs;
 mod scalars;
 
@@ -34,9 +35,14 @@ pub struct Query(orgs::OrgQuery);
 
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
-pub struct Mutation(orgs::OrgMutation);
+pub struct Mutation(orgs::OrgMutation, login::LoginMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The application state every resolver reaches through the context.
+fn app<'a>(ctx: &async_graphql::Context<'a>) -> &'a Arc<App> {
+    ctx.data_unchecked::<Arc<App>>()
+}
 
 /// The schema with its limits, before any runtime data is attached.
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {

@@ -1,25 +1,19 @@
 //! Organization configs in GraphQL: `vippsOrgs`, `vippsOrg`, `vippsOrgStatus` and the
 //! admin mutations `createVippsOrg`, `updateVippsOrg`, `deleteVippsOrg`.
 
-use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject};
 
-use super::Authorization;
+use super::{Authorization, app};
 use super::error::GqlError;
 use super::loaders::OrgLoader;
 use super::scalars::DateTime;
-use crate::app::App;
 use crate::auth::Admin;
 use crate::domain::{self, MerchantSerialNumber, OrgFilter, OrgId, PageRequest, Patch};
 use crate::service::orgs;
 
 type Result<T> = std::result::Result<T, GqlError>;
-
-fn app<'a>(ctx: &Context<'a>) -> &'a Arc<App> {
-    ctx.data_unchecked::<Arc<App>>()
-}
 
 /// Checks the admin token the request carried.
 fn require_admin(ctx: &Context<'_>) -> Result<Admin> {

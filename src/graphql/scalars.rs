@@ -26,3 +26,23 @@ impl ScalarType for DateTime {
         Value::String(self.0.to_rfc3339())
     }
 }
+
+/// A calendar date (see the scalar's description).
+pub struct Date(pub chrono::NaiveDate);
+
+/// A calendar date, `YYYY-MM-DD`, such as `1815-12-10`.
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let Value::String(text) = &value else {
+            return Err(InputValueError::expected_type(value));
+        };
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Self)
+            .map_err(|_| InputValueError::custom("not a date in the form YYYY-MM-DD"))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}

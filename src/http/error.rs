@@ -17,6 +17,13 @@ struct Problem<'a> {
     code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'static str>,
+    /// What Vipps reported, for `LOGIN_CANCELLED` and `LOGIN_FAILED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vipps_error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vipps_error_description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vipps_error_hint: Option<&'a str>,
 }
 
 impl IntoResponse for Error {
@@ -28,6 +35,7 @@ impl IntoResponse for Error {
             Error::InvalidInput(invalid) => invalid.field_name(),
             _ => None,
         };
+        let provider = self.provider_error();
         let problem = Problem {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
@@ -35,6 +43,9 @@ impl IntoResponse for Error {
             detail: self.to_string(),
             code: self.code(),
             field,
+            vipps_error: provider.map(|p| p.error.as_str()),
+            vipps_error_description: provider.and_then(|p| p.description.as_deref()),
+            vipps_error_hint: provider.and_then(|p| p.hint.as_deref()),
         };
         let mut response = (status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();

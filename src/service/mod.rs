@@ -1,4 +1,5 @@
 //! Every business operation lives here. The REST and GraphQL adapters parse input into
 //! domain types, call one of these functions and map the result; they never touch `db/`.
 
+pub mod login;
 pub mod orgs;

@@ -1,0 +1,49 @@
+//! Queries on `login_attempts`, written once for both backends.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::models::LoginAttemptRow;
+use super::schema::login_attempts;
+use super::with_conn;
+use crate::domain::{LoginAttempt, Timestamp};
+use crate::error::Result;
+
+pub async fn insert(pool: &super::DbPool, attempt: &LoginAttempt) -> Result<()> {
+    let row = LoginAttemptRow::from(attempt);
+    with_conn!(pool, |conn| diesel::insert_into(login_attempts::table)
+        .values(&row)
+        .execute(conn)
+        .await)?;
+    Ok(())
+}
+
+/// Marks the attempt stored under `state_key` as consumed and returns it, in one statement:
+/// of any number of concurrent callers, exactly one gets it. `None` when the attempt is
+/// unknown or was consumed before.
+pub async fn consume(
+    pool: &super::DbPool,
+    state_key: &str,
+    now: Timestamp,
+) -> Result<Option<LoginAttempt>> {
+    let row = with_conn!(pool, |conn| diesel::update(
+        login_attempts::table
+            .filter(login_attempts::state_key.eq(state_key))
+            .filter(login_attempts::consumed_at.is_null())
+    )
+    .set(login_attempts::consumed_at.eq(Some(now.naive_utc())))
+    .returning(LoginAttemptRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional())?;
+    row.map(LoginAttemptRow::into_domain).transpose()
+}
+
+/// Deletes the attempts that expired before `cutoff`; returns how many.
+pub async fn purge_expired(pool: &super::DbPool, cutoff: Timestamp) -> Result<usize> {
+    with_conn!(pool, |conn| diesel::delete(
+        login_attempts::table.filter(login_attempts::expires_at.lt(cutoff.naive_utc()))
+    )
+    .execute(conn)
+    .await)
+}

@@ -1,0 +1,200 @@
+//! The login in GraphQL: `startVippsLogin` and `completeVippsLogin`.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+
+use super::app;
+use super::error::GqlError;
+use super::scalars::{Date, DateTime};
+use crate::domain::{self, CompleteLogin, StartLogin};
+use crate::service::login::{self, LoginResult};
+
+type Result<T> = std::result::Result<T, GqlError>;
+
+/// Starts a login.
+#[derive(InputObject)]
+pub struct StartVippsLoginInput {
+    /// The organization whose Vipps client the login uses.
+    org_id: String,
+    /// Where the app continues after the login: a path on the app's own site, such as
+    /// `/profile` (default `/`). Returned by `completeVippsLogin`.
+    next_relative_url: Option<String>,
+    /// The scopes to ask for, a subset of the organization's (default: all of them).
+    scopes: Option<Vec<String>>,
+}
+
+/// A started login: send the user's browser to `authorizationUrl`.
+#[derive(SimpleObject)]
+pub struct VippsLoginStart {
+    /// The Vipps authorize URL, with client id, scopes, state, nonce and PKCE challenge.
+    authorization_url: String,
+    /// The value Vipps sends back with the code; it completes this login once.
+    state: String,
+    /// When the login can no longer be completed.
+    expires_at: DateTime,
+}
+
+/// Completes a login with the query parameters Vipps put on the redirect URI.
+#[derive(InputObject)]
+pub struct CompleteVippsLoginInput {
+    /// `state` from the redirect.
+    state: String,
+    /// `code` from the redirect (absent when Vipps sent an `error`).
+    code: Option<String>,
+    /// `scope` from the redirect (informational; the granted scopes come from Vipps).
+    scope: Option<String>,
+    /// `error` from the redirect, such as `access_denied` when the user cancelled.
+    error: Option<String>,
+    /// `error_description` from the redirect.
+    error_description: Option<String>,
+    /// `error_hint` from the redirect.
+    error_hint: Option<String>,
+}
+
+/// A completed login.
+#[derive(SimpleObject)]
+pub struct VippsLoginResult {
+    /// The user's profile from Vipps.
+    vipps_user_info: VippsUserInfo,
+    /// The path given when the login started.
+    next_relative_url: String,
+}
+
+/// The kind of a postal address.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum VippsAddressType {
+    Home,
+    Work,
+    Other,
+}
+
+/// A postal address from Vipps.
+#[derive(SimpleObject)]
+pub struct VippsAddress {
+    address_type: Option<VippsAddressType>,
+    /// ISO 3166-1 alpha-2 country code, such as `NO`.
+    country: Option<String>,
+    /// The whole address, lines separated by `\n`.
+    formatted: Option<String>,
+    postal_code: Option<String>,
+    region: Option<String>,
+    /// Street and number; unit or floor may follow after `\n`.
+    street_address: Option<String>,
+}
+
+/// The user's profile. Which fields are filled depends on the scopes granted; only
+/// `subjectIdentifier` is always there.
+#[derive(SimpleObject)]
+pub struct VippsUserInfo {
+    /// The Vipps `sub`: the user's stable id at this merchant (differs per merchant).
+    subject_identifier: String,
+    /// The Vipps session id (`sid`).
+    session_identifier: Option<String>,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    email: Option<String>,
+    /// Whether the user has verified the e-mail address with Vipps.
+    email_verified: Option<bool>,
+    /// Digits with the country code and no `+`, such as `4712345678` (verified by Vipps).
+    phone_number: Option<String>,
+    birthdate: Option<Date>,
+    /// The default address (scope `address`).
+    address: Option<VippsAddress>,
+    /// The user's other addresses (scope `address`); empty when none.
+    other_addresses: Vec<VippsAddress>,
+    /// National identity number (scope `nin`, only when granted).
+    nin: Option<String>,
+}
+
+impl From<domain::VippsAddress> for VippsAddress {
+    fn from(address: domain::VippsAddress) -> Self {
+        Self {
+            address_type: address.address_type.map(|kind| match kind {
+                domain::AddressType::Home => VippsAddressType::Home,
+                domain::AddressType::Work => VippsAddressType::Work,
+                domain::AddressType::Other => VippsAddressType::Other,
+            }),
+            country: address.country,
+            formatted: address.formatted,
+            postal_code: address.postal_code,
+            region: address.region,
+            street_address: address.street_address,
+        }
+    }
+}
+
+impl From<domain::VippsUserInfo> for VippsUserInfo {
+    fn from(info: domain::VippsUserInfo) -> Self {
+        Self {
+            subject_identifier: info.subject_identifier,
+            session_identifier: info.session_identifier,
+            name: info.name,
+            given_name: info.given_name,
+            family_name: info.family_name,
+            email: info.email,
+            email_verified: info.email_verified,
+            phone_number: info.phone_number,
+            birthdate: info.birthdate.map(Date),
+            address: info.address.map(VippsAddress::from),
+            other_addresses: info
+                .other_addresses
+                .into_iter()
+                .map(VippsAddress::from)
+                .collect(),
+            nin: info.nin,
+        }
+    }
+}
+
+impl From<LoginResult> for VippsLoginResult {
+    fn from(result: LoginResult) -> Self {
+        Self {
+            vipps_user_info: result.user_info.into(),
+            next_relative_url: result.next_relative_url.as_str().to_owned(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct LoginMutation;
+
+#[Object]
+impl LoginMutation {
+    /// Starts a "Log in with Vipps" for an organization. Public: no admin token needed.
+    async fn start_vipps_login(
+        &self,
+        ctx: &Context<'_>,
+        input: StartVippsLoginInput,
+    ) -> Result<VippsLoginStart> {
+        let request = StartLogin::parse(
+            &input.org_id,
+            input.next_relative_url.as_deref(),
+            input.scopes.as_deref(),
+        )?;
+        let started = login::start(app(ctx), request).await?;
+        Ok(VippsLoginStart {
+            authorization_url: started.authorization_url,
+            state: started.state.as_str().to_owned(),
+            expires_at: DateTime(started.expires_at),
+        })
+    }
+
+    /// Completes a login with what Vipps sent to the redirect URI. Each `state` completes
+    /// once; the outcome codes are `LOGIN_STATE_INVALID`, `LOGIN_STATE_EXPIRED`,
+    /// `LOGIN_CANCELLED`, `LOGIN_FAILED` (with `vippsError`), `ID_TOKEN_INVALID`,
+    /// `VIPPS_DISABLED`, `VIPPS_UNAVAILABLE` and `SECRET_UNAVAILABLE`.
+    async fn complete_vipps_login(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteVippsLoginInput,
+    ) -> Result<VippsLoginResult> {
+        let request = CompleteLogin::parse(
+            Some(&input.state),
+            input.code.as_deref(),
+            input.error.as_deref(),
+            input.error_description.as_deref(),
+            input.error_hint.as_deref(),
+        )?;
+        Ok(login::complete(app(ctx), request).await?.into())
+    }
+}

@@ -1,0 +1,188 @@
+//! The login: start (authorize URL with state, nonce and PKCE) and completion (single-use
+//! state, code exchange, ID-token verification, userinfo). Both adapters call these.
+
+use std::time::{Duration, Instant};
+
+use crate::app::App;
+use crate::db;
+use crate::domain::{
+    AuthorizationResponse, CompleteLogin, LoginAttempt, LoginSecret, LoginStart, NextRelativeUrl,
+    OrgId, Scope, StartLogin, Timestamp, VippsOrg, VippsUserInfo, state_key,
+};
+use crate::error::{Error, Result};
+use crate::service::orgs;
+use crate::vipps::{CodeExchange, Expected};
+
+/// Expired attempts are kept this long, so a late completion hears "expired" rather than
+/// "unknown"; after that they are purged.
+const KEEP_EXPIRED: Duration = Duration::from_secs(3600);
+
+/// Least time between two purges by one instance.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+/// A completed login.
+#[derive(Debug, Clone)]
+pub struct LoginResult {
+    pub org_id: OrgId,
+    pub user_info: VippsUserInfo,
+    pub next_relative_url: NextRelativeUrl,
+}
+
+/// Starts a login for the organization: stores the attempt and returns where to send the user.
+pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
+    let org = enabled_org(app, &request.org_id).await?;
+    let scopes = match request.scopes {
+        Some(scopes) => {
+            if let Some(extra) = scopes.iter().find(|s| !org.scopes.iter().any(|o| o == *s)) {
+                return Err(crate::domain::InvalidInput::field(
+                    "scopes",
+                    format!(
+                        "`{}` is not among the organization's scopes ({})",
+                        extra.as_str(),
+                        org.scopes
+                    ),
+                )
+                .into());
+            }
+            scopes
+        }
+        None => org.scopes.clone(),
+    };
+    let discovery = app.vipps.discovery(org.environment).await?;
+    let fresh = || LoginSecret::generate().map_err(|e| Error::Internal(anyhow::anyhow!("{e}")));
+    let (state, nonce, code_verifier) = (fresh()?, fresh()?, fresh()?);
+    let now = Timestamp::now();
+    let expires_at = now.plus(app.login.ttl);
+    let mut url = discovery.authorization_endpoint.clone();
+    url.query_pairs_mut()
+        .append_pair("client_id", org.client_id.as_str())
+        .append_pair("response_type", "code")
+        .append_pair("scope", &scopes.to_string())
+        .append_pair("state", state.as_str())
+        .append_pair("redirect_uri", org.redirect_uri.as_str())
+        .append_pair("nonce", nonce.as_str())
+        .append_pair("code_challenge", &code_verifier.code_challenge())
+        .append_pair("code_challenge_method", "S256");
+    let attempt = LoginAttempt {
+        state_key: state_key(state.as_str()),
+        org_id: org.org_id.clone(),
+        nonce,
+        code_verifier,
+        redirect_uri: org.redirect_uri.clone(),
+        scopes,
+        next_relative_url: request.next_relative_url,
+        created_at: now,
+        expires_at,
+    };
+    db::login_attempts::insert(&app.db, &attempt).await?;
+    purge_now_and_then(app, now).await;
+    tracing::info!(org_id = %org.org_id, "login started");
+    Ok(LoginStart {
+        authorization_url: url.into(),
+        state,
+        expires_at,
+    })
+}
+
+/// Completes a login with what Vipps sent back. The `state` is consumed first, so each
+/// login completes at most once, whatever happens next.
+pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> {
+    let now = Timestamp::now();
+    let attempt = db::login_attempts::consume(&app.db, &state_key(&request.state), now)
+        .await?
+        .ok_or(Error::LoginStateInvalid)?;
+    if attempt.expires_at <= now {
+        return Err(Error::LoginStateExpired);
+    }
+    let code = match request.response {
+        AuthorizationResponse::Code(code) => code,
+        AuthorizationResponse::Error(error) if error.is_cancel() => {
+            tracing::info!(org_id = %attempt.org_id, "login cancelled by the user");
+            return Err(Error::LoginCancelled(error));
+        }
+        AuthorizationResponse::Error(error) => {
+            tracing::info!(org_id = %attempt.org_id, vipps_error = %error.error, "login refused by Vipps");
+            return Err(Error::LoginFailed(error));
+        }
+    };
+    let org = match orgs::find(app, &attempt.org_id).await? {
+        Some(org) if org.vipps_enabled => org,
+        Some(org) => return Err(Error::VippsDisabled(org.org_id.to_string())),
+        None => return Err(Error::LoginStateInvalid),
+    };
+    let client_secret = app.secrets.resolve(&org.client_secret_ref).await?;
+    let discovery = app.vipps.discovery(org.environment).await?;
+    let tokens = app
+        .vipps
+        .exchange_code(
+            &discovery,
+            CodeExchange {
+                org: &org,
+                client_secret: &client_secret,
+                code: &code,
+                redirect_uri: &attempt.redirect_uri,
+                code_verifier: &attempt.code_verifier,
+            },
+        )
+        .await?;
+    let id_token = app
+        .vipps
+        .verify_id_token(
+            &discovery,
+            &tokens.id_token,
+            Expected {
+                environment: org.environment,
+                client_id: &org.client_id,
+                nonce: &attempt.nonce,
+            },
+        )
+        .await?;
+    let nin_granted = match &tokens.scope {
+        Some(granted) => granted.split(' ').any(|s| s == Scope::Nin.as_str()),
+        None => attempt.scopes.iter().any(|s| s == Scope::Nin),
+    };
+    let user_info = app
+        .vipps
+        .userinfo(
+            &discovery,
+            org.merchant_serial_number.as_ref(),
+            &tokens.access_token,
+            &id_token.sub,
+            nin_granted,
+        )
+        .await?;
+    tracing::info!(org_id = %org.org_id, "login completed");
+    Ok(LoginResult {
+        org_id: org.org_id,
+        user_info,
+        next_relative_url: attempt.next_relative_url,
+    })
+}
+
+/// The organization, when it exists and has Vipps login switched on.
+async fn enabled_org(app: &App, org_id: &OrgId) -> Result<VippsOrg> {
+    let org = orgs::get(app, org_id).await?;
+    if !org.vipps_enabled {
+        return Err(Error::VippsDisabled(org.org_id.to_string()));
+    }
+    Ok(org)
+}
+
+/// Deletes long-expired attempts, at most once per [`PURGE_EVERY`] per instance. A failed
+/// purge is logged and retried later; it never fails the login.
+async fn purge_now_and_then(app: &App, now: Timestamp) {
+    {
+        let Ok(mut last) = app.login.last_purge.lock() else {
+            return;
+        };
+        if last.is_some_and(|at| at.elapsed() < PURGE_EVERY) {
+            return;
+        }
+        *last = Some(Instant::now());
+    }
+    match db::login_attempts::purge_expired(&app.db, now.minus(KEEP_EXPIRED)).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "expired login attempts purged"),
+        Err(error) => tracing::warn!(code = error.code(), error = %error, "purging login attempts failed"),
+    }
+}
