@@ -100,7 +100,7 @@ pub struct LoginConfig {
     pub vipps_timeout_secs: u64,
 
     /// Seconds a started login stays valid.
-    #[arg(long, env = "LOGIN_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(30..=3600), global = true)]
+    #[arg(long, env = "LOGIN_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub login_ttl_secs: u64,
 
     /// HashiCorp Vault address for `vault://` secret references, as in `https://vault:8200`.

@@ -4,6 +4,7 @@ pub mod error;
 pub(crate) mod extract;
 mod health;
 mod log;
+mod login;
 mod orgs;
 
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub fn router(app: Arc<App>) -> Router {
             get(orgs::get).put(orgs::update).delete(orgs::delete),
         )
         .route("/api/v1/vipps-orgs/{org_id}/status", get(orgs::status))
+        .route("/vipps/login/start", get(login::start))
+        .route("/vipps/login/callback", get(login::callback))
         .route(
             "/graphql",
             get(graphql::endpoint::get).post(graphql::endpoint::post),

@@ -1,0 +1,184 @@
+//! The login for legacy clients: `GET /vipps/login/start` and `GET /vipps/login/callback`.
+//! Query parameter names match case-insensitively and without underscores, as the legacy
+//! ServiceStack API did (`state`, `State`, `error_description`, `ErrorDescription`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::domain::{CompleteLogin, InvalidInput, StartLogin, VippsAddress};
+use crate::error::Error;
+use crate::service::login::{self, LoginResult};
+
+/// The query string by normalized name (lower case, no `_`); a name given twice is refused.
+pub struct LegacyQuery(HashMap<String, String>);
+
+impl LegacyQuery {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LegacyQuery {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+        let mut params = HashMap::new();
+        let query = parts.uri.query().unwrap_or_default();
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let key: String = name
+                .chars()
+                .filter(|c| *c != '_')
+                .flat_map(char::to_lowercase)
+                .collect();
+            if params.insert(key, value.into_owned()).is_some() {
+                return Err(InvalidInput::request(format!(
+                    "the query parameter `{}` is given more than once",
+                    name.chars().take(40).collect::<String>()
+                ))
+                .into());
+            }
+        }
+        Ok(Self(params))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Started {
+    authorization_url: String,
+    state: String,
+    expires_at: String,
+}
+
+/// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirect=true]`: the authorize URL as
+/// JSON, or with `redirect=true` a 302 straight to Vipps.
+pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Response, Error> {
+    let redirect = match query.get("redirect") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(InvalidInput::field("redirect", "must be `true` or `false`").into());
+        }
+    };
+    let org_id = query
+        .get("orgid")
+        .ok_or_else(|| InvalidInput::field("org_id", "is required: pass `orgId`"))?;
+    let request = StartLogin::parse(org_id, query.get("nextrelativeurl"), None)?;
+    let started = login::start(&app, request).await?;
+    let mut response = if redirect {
+        let location = HeaderValue::from_str(&started.authorization_url)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("authorize URL as header: {e}")))?;
+        (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+    } else {
+        axum::Json(Started {
+            authorization_url: started.authorization_url,
+            state: started.state.as_str().to_owned(),
+            expires_at: started.expires_at.to_rfc3339(),
+        })
+        .into_response()
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `GET /vipps/login/callback?state=…&code=…` (or `error=…`): completes the login and answers
+/// with the legacy camelCase profile.
+pub async fn callback(
+    State(app): State<Arc<App>>,
+    query: LegacyQuery,
+) -> Result<Response, Error> {
+    let request = CompleteLogin::parse(
+        query.get("state"),
+        query.get("code"),
+        query.get("error"),
+        query.get("errordescription"),
+        query.get("errorhint"),
+    )?;
+    let result = login::complete(&app, request).await?;
+    let mut response = axum::Json(LegacyLoginResult::from(result)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The legacy callback answer: `{vippsUserInfo, nextRelativeUrl}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacyLoginResult {
+    vipps_user_info: LegacyUserInfo,
+    next_relative_url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacyUserInfo {
+    address: Option<LegacyAddress>,
+    /// `YYYY-MM-DDT00:00:00+00:00`, as the legacy API rendered a date.
+    birthdate: Option<String>,
+    email: Option<String>,
+    email_verified: Option<bool>,
+    family_name: Option<String>,
+    given_name: Option<String>,
+    name: Option<String>,
+    phone_number: Option<String>,
+    session_identifier: Option<String>,
+    subject_identifier: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacyAddress {
+    /// `Home`, `Work` or `Other`.
+    address_type: Option<&'static str>,
+    country: Option<String>,
+    formatted: Option<String>,
+    postal_code: Option<String>,
+    region: Option<String>,
+    street_address: Option<String>,
+}
+
+impl From<VippsAddress> for LegacyAddress {
+    fn from(address: VippsAddress) -> Self {
+        Self {
+            address_type: address.address_type.map(|kind| kind.legacy_name()),
+            country: address.country,
+            formatted: address.formatted,
+            postal_code: address.postal_code,
+            region: address.region,
+            street_address: address.street_address,
+        }
+    }
+}
+
+impl From<LoginResult> for LegacyLoginResult {
+    fn from(result: LoginResult) -> Self {
+        let info = result.user_info;
+        Self {
+            vipps_user_info: LegacyUserInfo {
+                address: info.address.map(LegacyAddress::from),
+                birthdate: info
+                    .birthdate
+                    .map(|date| date.format("%Y-%m-%dT00:00:00+00:00").to_string()),
+                email: info.email,
+                email_verified: info.email_verified,
+                family_name: info.family_name,
+                given_name: info.given_name,
+                name: info.name,
+                phone_number: info.phone_number,
+                session_identifier: info.session_identifier,
+                subject_identifier: info.subject_identifier,
+            },
+            next_relative_url: result.next_relative_url.as_str().to_owned(),
+        }
+    }
+}
