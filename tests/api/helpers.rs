@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use clap::Parser as _;
 use vipps_identity::auth::AdminToken;
+use vipps_identity::config::LoginConfig;
 use vipps_identity::db::DbPool;
 use vipps_identity::{App, serve};
 
@@ -163,11 +165,37 @@ impl Drop for TestDb {
     }
 }
 
+/// An issuer nobody listens on: tests that do not log in never reach the internet.
+const UNREACHABLE_ISSUER: &str = "http://127.0.0.1:9/access-management-1.0/access/";
+
+#[derive(clap::Parser)]
+struct LoginArgs {
+    #[command(flatten)]
+    login: LoginConfig,
+}
+
+/// Login settings from command-line style `args`; both issuers default to an unreachable one.
+pub fn login_config(args: &[&str]) -> LoginConfig {
+    let mut argv = vec!["vipps-identity"];
+    for flag in ["--vipps-production-issuer", "--vipps-test-issuer"] {
+        if !args.contains(&flag) {
+            argv.extend([flag, UNREACHABLE_ISSUER]);
+        }
+    }
+    argv.extend(args);
+    LoginArgs::try_parse_from(argv).expect("login settings").login
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(login_config(&[])).await
+    }
+
+    /// The server with these login settings.
+    pub async fn spawn_with(login: LoginConfig) -> Self {
         let db = TestDb::create().await;
         let pool = DbPool::connect(&db.url, 4).expect("pool");
-        let app = App::new(pool, AdminToken::new(ADMIN_TOKEN).expect("token"))
+        let app = App::new(pool, AdminToken::new(ADMIN_TOKEN).expect("token"), &login)
             .await
             .expect("app starts");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -1,0 +1,102 @@
+//! No client secret, code, code verifier, access token or ID token may appear in the logs or
+//! in any response of a full login.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use vipps_identity::mock_vipps::Endpoint;
+
+use crate::rig::{CLIENT_SECRET, LoginRig};
+
+/// Every log line of the test binary from the moment the capture is installed.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("trace")
+            .with_ansi(false)
+            .with_writer(move || Sink(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        logs
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_login_leaks_no_secret_into_logs_or_responses() {
+    let logs = captured_logs();
+    let rig = LoginRig::new().await;
+    let mut responses = String::new();
+
+    let redirect = rig.approved_redirect().await;
+    responses.push_str(&rig.complete(&redirect).await.to_string());
+    let started = rig
+        .app
+        .get("/vipps/login/start?orgId=org_rig&nextRelativeUrl=%2Fx")
+        .await;
+    responses.push_str(&started.text);
+    let legacy_redirect = rig
+        .authorize(started.json()["authorizationUrl"].as_str().expect("url"))
+        .await;
+    responses.push_str(&rig.callback(&legacy_redirect).await.text);
+    responses.push_str(&rig.callback(&legacy_redirect).await.text);
+
+    let requests = rig.mock.requests();
+    let mut secrets = vec![
+        CLIENT_SECRET.to_owned(),
+        redirect["code"].clone(),
+        legacy_redirect["code"].clone(),
+    ];
+    for request in &requests {
+        if request.endpoint == Endpoint::Token {
+            let form = request.body.as_deref().unwrap_or_default();
+            let verifier = url::form_urlencoded::parse(form.as_bytes())
+                .find(|(name, _)| name == "code_verifier")
+                .map(|(_, value)| value.into_owned())
+                .expect("the token request carries the verifier");
+            secrets.push(verifier);
+            let basic = request
+                .headers
+                .iter()
+                .find(|(name, _)| name == "authorization")
+                .map(|(_, value)| value.trim_start_matches("Basic ").to_owned())
+                .expect("basic credentials");
+            secrets.push(basic);
+        }
+        if request.endpoint == Endpoint::Userinfo {
+            let access_token = request
+                .headers
+                .iter()
+                .find(|(name, _)| name == "authorization")
+                .map(|(_, value)| value["Bearer ".len()..].to_owned())
+                .expect("bearer token");
+            secrets.push(access_token);
+        }
+    }
+    assert_eq!(secrets.len(), 3 + 2 * 2 + 2, "both logins reached token and userinfo");
+
+    let logs = String::from_utf8_lossy(&logs.lock().expect("logs")).into_owned();
+    assert!(logs.contains("login completed"), "the capture works");
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret is in the logs");
+        assert!(!responses.contains(secret.as_str()), "a secret is in a response");
+    }
+    assert!(!logs.contains("eyJ"), "no JWT (ID token) in the logs");
+    assert!(!responses.contains("eyJ"), "no JWT (ID token) in a response");
+}

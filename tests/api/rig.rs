@@ -1,0 +1,207 @@
+//! `LoginRig`: the server and the mock Vipps provider side by side on real sockets, with one
+//! organization registered at both, and the steps of a login as a client performs them.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use vipps_identity::mock_vipps::{MockAuthMethod, MockConfig, MockVipps};
+
+use crate::helpers::{Auth, TestApp, TestResponse, login_config, org_body};
+
+pub const CLIENT_ID: &str = "7c1d4b7e-rig-client";
+/// A secret with the characters that break naive Basic authentication.
+pub const CLIENT_SECRET: &str = "rig+secret/with=odd&chars";
+pub const REDIRECT_URI: &str = "http://localhost:3000/vipps/callback";
+pub const ORG_ID: &str = "org_rig";
+pub const ALL_SCOPES: [&str; 7] = [
+    "openid",
+    "name",
+    "email",
+    "phoneNumber",
+    "address",
+    "birthDate",
+    "nin",
+];
+
+pub const START: &str = r#"mutation($input: StartVippsLoginInput!) {
+  startVippsLogin(input: $input) { authorizationUrl state expiresAt }
+}"#;
+
+pub const COMPLETE: &str = r#"mutation($input: CompleteVippsLoginInput!) {
+  completeVippsLogin(input: $input) {
+    nextRelativeUrl
+    vippsUserInfo {
+      subjectIdentifier sessionIdentifier name givenName familyName email emailVerified
+      phoneNumber birthdate nin
+      address { addressType country formatted postalCode region streetAddress }
+      otherAddresses { addressType country formatted postalCode region streetAddress }
+    }
+  }
+}"#;
+
+/// Options for a rig.
+pub struct RigOptions {
+    pub auth_method: MockAuthMethod,
+    /// Extra server flags, as on the command line.
+    pub server_args: Vec<String>,
+    /// Fields merged into the organization's create body.
+    pub org: Value,
+}
+
+impl Default for RigOptions {
+    fn default() -> Self {
+        Self {
+            auth_method: MockAuthMethod::ClientSecretBasic,
+            server_args: Vec::new(),
+            org: json!({}),
+        }
+    }
+}
+
+pub struct LoginRig {
+    pub app: TestApp,
+    pub mock: MockVipps,
+    http: reqwest::Client,
+    _secret_dir: tempfile::TempDir,
+}
+
+/// The query parameters Vipps put on the redirect back to the app.
+pub type Redirect = HashMap<String, String>;
+
+impl LoginRig {
+    pub async fn new() -> Self {
+        Self::with(RigOptions::default()).await
+    }
+
+    pub async fn with(options: RigOptions) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind mock");
+        let mock = MockVipps::start(
+            MockConfig::single_client(
+                CLIENT_ID,
+                CLIENT_SECRET,
+                vec![REDIRECT_URI.to_owned()],
+                options.auth_method,
+            ),
+            listener,
+        )
+        .await
+        .expect("mock starts");
+        let issuer = mock.issuer();
+        let mut args = vec!["--vipps-test-issuer", issuer.as_str()];
+        args.extend(options.server_args.iter().map(String::as_str));
+        let app = TestApp::spawn_with(login_config(&args)).await;
+
+        let secret_dir = tempfile::tempdir().expect("secret dir");
+        let secret_file = secret_dir.path().join("client_secret");
+        std::fs::write(&secret_file, format!("{CLIENT_SECRET}\n")).expect("write secret");
+        let mut org = org_body(
+            ORG_ID,
+            json!({
+                "client_id": CLIENT_ID,
+                "client_secret_ref": format!("file://{}", secret_file.display()),
+                "redirect_uri": REDIRECT_URI,
+                "scopes": ALL_SCOPES,
+                "environment": "test",
+                "token_endpoint_auth_method": match options.auth_method {
+                    MockAuthMethod::ClientSecretBasic => "client_secret_basic",
+                    MockAuthMethod::ClientSecretPost => "client_secret_post",
+                },
+            }),
+        );
+        if let (Some(org), Some(extra)) = (org.as_object_mut(), options.org.as_object()) {
+            org.extend(extra.clone());
+        }
+        app.create_org(&org).await;
+        Self {
+            app,
+            mock,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            _secret_dir: secret_dir,
+        }
+    }
+
+    /// `startVippsLogin` through GraphQL; returns `{authorizationUrl, state, expiresAt}`.
+    pub async fn start(&self, next_relative_url: Option<&str>) -> Value {
+        let body = self
+            .app
+            .graphql(
+                Auth::None,
+                START,
+                json!({ "input": { "orgId": ORG_ID, "nextRelativeUrl": next_relative_url } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "start failed: {body}");
+        body["data"]["startVippsLogin"].clone()
+    }
+
+    /// The user's browser at Vipps: follows the authorize URL and returns the redirect's query.
+    pub async fn authorize(&self, authorization_url: &str) -> Redirect {
+        let response = self
+            .http
+            .get(authorization_url)
+            .send()
+            .await
+            .expect("authorize reaches the mock");
+        assert_eq!(response.status(), 302, "authorize did not redirect");
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .expect("location")
+            .to_owned();
+        assert!(
+            location.starts_with(REDIRECT_URI),
+            "redirected elsewhere: {location}"
+        );
+        let url = url::Url::parse(&location).expect("redirect URL");
+        url.query_pairs().into_owned().collect()
+    }
+
+    /// Starts a login and lets the mock approve it: the redirect the app receives.
+    pub async fn approved_redirect(&self) -> Redirect {
+        let started = self.start(Some("/after")).await;
+        self.authorize(started["authorizationUrl"].as_str().expect("url"))
+            .await
+    }
+
+    /// `completeVippsLogin` through GraphQL with the redirect's parameters.
+    pub async fn complete(&self, redirect: &Redirect) -> Value {
+        let input = json!({
+            "state": redirect.get("state"),
+            "code": redirect.get("code"),
+            "scope": redirect.get("scope"),
+            "error": redirect.get("error"),
+            "errorDescription": redirect.get("error_description"),
+            "errorHint": redirect.get("error_hint"),
+        });
+        self.app
+            .graphql(Auth::None, COMPLETE, json!({ "input": input }))
+            .await
+    }
+
+    /// `GET /vipps/login/callback` with the redirect's query, as a legacy client forwards it.
+    pub async fn callback(&self, redirect: &Redirect) -> TestResponse {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(redirect.iter())
+            .finish();
+        self.app
+            .get(&format!("/vipps/login/callback?{query}"))
+            .await
+    }
+}
+
+/// The `extensions.code` of the first GraphQL error, asserting there is no data.
+pub fn error_code(body: &Value) -> String {
+    assert!(
+        body["data"].is_null() || body["data"]["completeVippsLogin"].is_null(),
+        "expected an error: {body}"
+    );
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code: {body}"))
+        .to_owned()
+}
