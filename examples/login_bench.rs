@@ -96,9 +96,7 @@ impl Bench {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let mut args = Args::parse_from(
-        std::env::args().chain(["--vipps-test-issuer".into(), "http://placeholder/".into()]),
-    );
+    let mut args = Args::parse();
     let mock = MockVipps::start(
         MockConfig::single_client(
             CLIENT_ID,

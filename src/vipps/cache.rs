@@ -19,14 +19,15 @@ struct Entry<T> {
 /// A document fetched from the provider, kept until its lifetime runs out.
 pub(super) struct Cached<T> {
     entry: RwLock<Option<Entry<T>>>,
-    refresh: tokio::sync::Mutex<()>,
+    /// Held while fetching; holds when the last [`Cached::refetch`] began.
+    refresh: tokio::sync::Mutex<Option<Instant>>,
 }
 
 impl<T> Cached<T> {
     pub(super) fn new() -> Self {
         Self {
             entry: RwLock::new(None),
-            refresh: tokio::sync::Mutex::new(()),
+            refresh: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -61,17 +62,22 @@ impl<T> Cached<T> {
         }
     }
 
-    /// A new document, unless one was fetched less than `cooldown` ago (then that one).
-    /// Unlike [`Cached::get`], a failed fetch is an error: the caller needs something newer.
+    /// A new document, unless the last refetch began less than `cooldown` ago or another
+    /// caller fetched while this one waited (then the current one). Unlike [`Cached::get`],
+    /// a failed fetch is an error: the caller needs something newer than what it has.
     pub(super) async fn refetch<F, Fut>(&self, cooldown: Duration, fetch: F) -> Result<Arc<T>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(T, Duration)>>,
     {
-        let _turn = self.refresh.lock().await;
-        if let Some(value) = self.current(|entry| entry.fetched_at.elapsed() < cooldown) {
+        let asked = Instant::now();
+        let mut last_refetch = self.refresh.lock().await;
+        let fetched_meanwhile = |entry: &Entry<T>| entry.fetched_at >= asked;
+        let cooling_down = last_refetch.is_some_and(|at| at.elapsed() < cooldown);
+        if let Some(value) = self.current(|entry| fetched_meanwhile(entry) || cooling_down) {
             return Ok(value);
         }
+        *last_refetch = Some(Instant::now());
         let (value, ttl) = fetch().await?;
         Ok(self.store(value, ttl))
     }
