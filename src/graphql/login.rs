@@ -62,20 +62,26 @@ pub struct VippsLoginResult {
 /// The kind of a postal address.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum VippsAddressType {
+    /// The user's home address.
     Home,
+    /// A work address.
     Work,
+    /// Any other address.
     Other,
 }
 
 /// A postal address from Vipps.
 #[derive(SimpleObject)]
 pub struct VippsAddress {
+    /// Home, work or other.
     address_type: Option<VippsAddressType>,
     /// ISO 3166-1 alpha-2 country code, such as `NO`.
     country: Option<String>,
     /// The whole address, lines separated by `\n`.
     formatted: Option<String>,
+    /// Postal code, such as `0218`.
     postal_code: Option<String>,
+    /// Postal area or region, such as `OSLO`.
     region: Option<String>,
     /// Street and number; unit or floor may follow after `\n`.
     street_address: Option<String>,
@@ -89,14 +95,19 @@ pub struct VippsUserInfo {
     subject_identifier: String,
     /// The Vipps session id (`sid`).
     session_identifier: Option<String>,
+    /// Full name (scope `name`).
     name: Option<String>,
+    /// First name (scope `name`).
     given_name: Option<String>,
+    /// Last name (scope `name`).
     family_name: Option<String>,
+    /// E-mail address (scope `email`); check `emailVerified` before trusting it.
     email: Option<String>,
     /// Whether the user has verified the e-mail address with Vipps.
     email_verified: Option<bool>,
     /// Digits with the country code and no `+`, such as `4712345678` (verified by Vipps).
     phone_number: Option<String>,
+    /// Date of birth (scope `birthDate`).
     birthdate: Option<Date>,
     /// The default address (scope `address`).
     address: Option<VippsAddress>,
