@@ -340,7 +340,7 @@ mod tests {
         let verifier = LoginSecret::stored("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
         assert_eq!(
             verifier.code_challenge(),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t5URWbuGFSLmHpIM"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

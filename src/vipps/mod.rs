@@ -172,9 +172,16 @@ async fn refusal(what: &'static str, response: reqwest::Response) -> Error {
             anyhow::anyhow!("HTTP {} {detail}", status.as_u16()),
         );
     }
-    Error::LoginFailed(provider.unwrap_or_else(|| {
+    let provider = provider.unwrap_or_else(|| {
         ProviderError::new(&format!("http_{}", status.as_u16()), None, None)
-    }))
+    });
+    tracing::warn!(
+        what,
+        status = status.as_u16(),
+        vipps_error = %provider.error,
+        "Vipps refused the request"
+    );
+    Error::LoginFailed(provider)
 }
 
 #[derive(serde::Deserialize)]
