@@ -7,6 +7,7 @@
 //! - [`http`]: the REST compatibility adapter, health checks and the router;
 //! - [`graphql`]: the GraphQL adapter, its endpoint and the self-hosted GraphiQL;
 //! - [`auth`]: the admin bearer token;
+//! - [`mock_vipps`]: a fake Vipps Login provider for tests and local development; never mounted by `serve`;
 //! - [`config`], [`telemetry`], [`app`]: start-up wiring shared by `main` and the tests.
 
 pub mod app;
@@ -17,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod mock_vipps;
 pub mod service;
 pub mod telemetry;
 
