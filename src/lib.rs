@@ -9,6 +9,7 @@
 //! - [`vipps`]: the OpenID Connect client (discovery, token, JWKS, userinfo);
 //! - [`secrets`]: resolves client-secret references (env, file, Vault);
 //! - [`auth`]: the admin bearer token;
+//! - [`mock_vipps`]: a fake Vipps Login provider for tests and local development; never mounted by `serve`;
 //! - [`config`], [`telemetry`], [`app`]: start-up wiring shared by `main` and the tests.
 
 pub mod app;
@@ -19,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod mock_vipps;
 pub mod secrets;
 pub mod service;
 pub mod telemetry;

@@ -1,9 +1,10 @@
-//! `vipps-identity`: serve (the default), migrate, or print the GraphQL schema.
+//! `vipps-identity`: serve (the default), migrate, print the GraphQL schema, or run a mock
+//! Vipps Login provider.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
-use vipps_identity::{App, Config, db::DbPool, graphql, telemetry};
+use vipps_identity::{App, Config, db::DbPool, graphql, mock_vipps, telemetry};
 
 /// A GraphQL identity API server for "Log in with Vipps" across many organizations.
 #[derive(Parser)]
@@ -27,6 +28,9 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL), the content of `schema.graphql`.
     Schema,
+    /// Run a fake Vipps Login provider on its own port, for local development (never part of
+    /// `serve`).
+    MockVipps(mock_vipps::MockArgs),
 }
 
 #[tokio::main]
@@ -44,6 +48,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             telemetry::init(cli.config.log_format);
             serve(cli.config).await?;
+        }
+        Command::MockVipps(args) => {
+            telemetry::init(cli.config.log_format);
+            run_mock_vipps(&args).await?;
         }
     }
     Ok(())
@@ -65,6 +73,30 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "listening"
     );
     vipps_identity::serve(app, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn run_mock_vipps(args: &mock_vipps::MockArgs) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(args.mock_bind)
+        .await
+        .with_context(|| format!("binding {}", args.mock_bind))?;
+    let mock = mock_vipps::MockVipps::start(args.config(), listener).await?;
+    let issuer = mock.issuer();
+    let approval = if args.mock_auto_approve {
+        "every login is approved as the first test user"
+    } else {
+        "the login page lets you pick a test user"
+    };
+    eprintln!(
+        "Mock Vipps Login is running ({approval}).\n\n    issuer:        {issuer}\n    discovery:     {issuer}.well-known/openid-configuration\n    client_id:     {id}\n    client_secret: {secret}\n    auth method:   {method:?}\n    redirect URIs: {uris}\n\nPoint vipps-identity at it:\n\n    VIPPS_TEST_ISSUER={issuer}\n    MOCK_VIPPS_CLIENT_SECRET={secret}   (and give the organization client_secret_ref env://MOCK_VIPPS_CLIENT_SECRET)\n",
+        id = args.mock_client_id,
+        secret = args.mock_client_secret,
+        method = args.mock_auth_method,
+        uris = args.mock_redirect_uri.join(", "),
+    );
+    shutdown_signal().await;
+    mock.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }
