@@ -179,10 +179,19 @@ async fn main() -> anyhow::Result<()> {
         latencies[index].as_secs_f64() * 1000.0
     };
     let upstream = |endpoint| mock.request_count(endpoint) as f64 / logins as f64;
-    println!("backend:            {}", database_url.split(':').next().unwrap_or("?"));
-    println!("logins:             {logins} ({} in flight)", args.concurrency);
+    println!(
+        "backend:            {}",
+        database_url.split(':').next().unwrap_or("?")
+    );
+    println!(
+        "logins:             {logins} ({} in flight)",
+        args.concurrency
+    );
     println!("wall time:          {:.2} s", elapsed.as_secs_f64());
-    println!("logins/s:           {:.1}", logins as f64 / elapsed.as_secs_f64());
+    println!(
+        "logins/s:           {:.1}",
+        logins as f64 / elapsed.as_secs_f64()
+    );
     println!(
         "completeVippsLogin: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         percentile(0.50),

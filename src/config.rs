@@ -112,12 +112,7 @@ pub struct LoginConfig {
     pub vault_token: Option<String>,
 
     /// Mount point of the Vault KV v2 engine.
-    #[arg(
-        long,
-        env = "VAULT_KV_MOUNT",
-        default_value = "secret",
-        global = true
-    )]
+    #[arg(long, env = "VAULT_KV_MOUNT", default_value = "secret", global = true)]
     pub vault_kv_mount: String,
 
     /// Seconds a resolved client secret is kept in memory before it is read again.
@@ -127,7 +122,10 @@ pub struct LoginConfig {
 
 /// A header value Vipps accepts: 1–30 printable ASCII characters.
 fn header_text(value: &str) -> Result<String, String> {
-    if value.is_empty() || value.len() > 30 || !value.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+    if value.is_empty()
+        || value.len() > 30
+        || !value.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+    {
         return Err("must be 1-30 printable ASCII characters".to_owned());
     }
     Ok(value.to_owned())

@@ -65,12 +65,13 @@ impl SecretResolver {
         if let Some(secret) = self.cached(reference) {
             return Ok(secret);
         }
-        let secret = self.read(reference).await.map_err(|reason| {
-            Error::SecretUnavailable {
+        let secret = self
+            .read(reference)
+            .await
+            .map_err(|reason| Error::SecretUnavailable {
                 reference: reference.as_str().to_owned(),
                 reason,
-            }
-        })?;
+            })?;
         if !self.ttl.is_zero()
             && let Ok(mut cache) = self.cache.lock()
         {
@@ -115,9 +116,10 @@ impl SecretResolver {
 
     /// `GET <VAULT_ADDR>/v1/<mount>/data/<path>`, field `key` of `data.data`.
     async fn read_vault(&self, path: &str, key: &str) -> Result<String, String> {
-        let vault = self.vault.as_ref().ok_or_else(|| {
-            "Vault is not configured: set VAULT_ADDR and VAULT_TOKEN".to_owned()
-        })?;
+        let vault = self
+            .vault
+            .as_ref()
+            .ok_or_else(|| "Vault is not configured: set VAULT_ADDR and VAULT_TOKEN".to_owned())?;
         let url = vault
             .addr
             .join(&format!("v1/{}/data/{path}", vault.mount))

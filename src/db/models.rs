@@ -127,6 +127,7 @@ impl LoginAttemptRow {
                 expires_at: Timestamp::from_utc(self.expires_at),
             })
         };
-        parse().map_err(|e| Error::Internal(anyhow::anyhow!("stored login attempt is invalid: {e}")))
+        parse()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("stored login attempt is invalid: {e}")))
     }
 }

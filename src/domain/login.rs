@@ -210,9 +210,11 @@ impl CompleteLogin {
             }
         };
         let response = match (error.filter(|e| !e.is_empty()), code) {
-            (Some(error), _) => {
-                AuthorizationResponse::Error(ProviderError::new(error, error_description, error_hint))
-            }
+            (Some(error), _) => AuthorizationResponse::Error(ProviderError::new(
+                error,
+                error_description,
+                error_hint,
+            )),
             (None, Some(code))
                 if !code.is_empty()
                     && code.len() <= Self::MAX_CODE_LEN
@@ -360,9 +362,7 @@ mod tests {
         assert!(CompleteLogin::parse(Some("s"), Some("a b"), None, None, None).is_err());
         let cancelled =
             CompleteLogin::parse(Some("s"), None, Some("access_denied"), Some("x"), None).unwrap();
-        assert!(
-            matches!(cancelled.response, AuthorizationResponse::Error(ref e) if e.is_cancel())
-        );
+        assert!(matches!(cancelled.response, AuthorizationResponse::Error(ref e) if e.is_cancel()));
     }
 
     #[test]

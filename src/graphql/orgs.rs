@@ -1,14 +1,13 @@
 //! Organization configs in GraphQL: `vippsOrgs`, `vippsOrg`, `vippsOrgStatus` and the
 //! admin mutations `createVippsOrg`, `updateVippsOrg`, `deleteVippsOrg`.
 
-
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject};
 
-use super::{Authorization, app};
 use super::error::GqlError;
 use super::loaders::OrgLoader;
 use super::scalars::DateTime;
+use super::{Authorization, app};
 use crate::auth::Admin;
 use crate::domain::{self, MerchantSerialNumber, OrgFilter, OrgId, PageRequest, Patch};
 use crate::service::orgs;

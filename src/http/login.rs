@@ -92,10 +92,7 @@ pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Re
 
 /// `GET /vipps/login/callback?state=…&code=…` (or `error=…`): completes the login and answers
 /// with the legacy camelCase profile.
-pub async fn callback(
-    State(app): State<Arc<App>>,
-    query: LegacyQuery,
-) -> Result<Response, Error> {
+pub async fn callback(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Response, Error> {
     let request = CompleteLogin::parse(
         query.get("state"),
         query.get("code"),

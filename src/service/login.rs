@@ -183,6 +183,8 @@ async fn purge_now_and_then(app: &App, now: Timestamp) {
     match db::login_attempts::purge_expired(&app.db, now.minus(KEEP_EXPIRED)).await {
         Ok(0) => {}
         Ok(purged) => tracing::info!(purged, "expired login attempts purged"),
-        Err(error) => tracing::warn!(code = error.code(), error = %error, "purging login attempts failed"),
+        Err(error) => {
+            tracing::warn!(code = error.code(), error = %error, "purging login attempts failed")
+        }
     }
 }

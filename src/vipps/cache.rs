@@ -139,11 +139,17 @@ mod tests {
 
     #[test]
     fn lifetime_follows_max_age_within_bounds() {
-        assert_eq!(lifetime(Some("public, max-age=3600")), Duration::from_secs(3600));
+        assert_eq!(
+            lifetime(Some("public, max-age=3600")),
+            Duration::from_secs(3600)
+        );
         assert_eq!(lifetime(Some("max-age=120")), Duration::from_secs(120));
         assert_eq!(lifetime(Some("no-cache")), Duration::from_secs(3600));
         assert_eq!(lifetime(Some("max-age=0")), Duration::from_secs(60));
-        assert_eq!(lifetime(Some("max-age=999999999")), Duration::from_secs(86_400));
+        assert_eq!(
+            lifetime(Some("max-age=999999999")),
+            Duration::from_secs(86_400)
+        );
         assert_eq!(lifetime(None), Duration::from_secs(3600));
     }
 }

@@ -63,10 +63,13 @@ impl Discovery {
     /// document that breaks this is a bad answer from upstream.
     fn check(&self, configured: &str) -> Result<()> {
         if self.issuer != configured {
-            return Err(unavailable(WHAT, anyhow::anyhow!(
-                "the discovery document names issuer `{}`, not the configured `{configured}`",
-                self.issuer
-            )));
+            return Err(unavailable(
+                WHAT,
+                anyhow::anyhow!(
+                    "the discovery document names issuer `{}`, not the configured `{configured}`",
+                    self.issuer
+                ),
+            ));
         }
         if configured.starts_with("https://") {
             for endpoint in [
@@ -76,9 +79,12 @@ impl Discovery {
                 &self.jwks_uri,
             ] {
                 if endpoint.scheme() != "https" {
-                    return Err(unavailable(WHAT, anyhow::anyhow!(
-                        "the discovery document of `{configured}` has a non-https endpoint"
-                    )));
+                    return Err(unavailable(
+                        WHAT,
+                        anyhow::anyhow!(
+                            "the discovery document of `{configured}` has a non-https endpoint"
+                        ),
+                    ));
                 }
             }
         }

@@ -78,7 +78,9 @@ impl VippsClient {
             && audiences.len() > 1
             && claims.azp.as_deref() != Some(expected.client_id.as_str())
         {
-            return Err(invalid("it has several audiences and `azp` is not this client"));
+            return Err(invalid(
+                "it has several audiences and `azp` is not this client",
+            ));
         }
         let nonce_matches = claims
             .nonce
@@ -103,7 +105,9 @@ fn reason(kind: &ErrorKind) -> &'static str {
         ErrorKind::InvalidIssuer => "its issuer (`iss`) is not the configured one",
         ErrorKind::InvalidAudience => "its audience (`aud`) does not contain the client id",
         ErrorKind::InvalidAlgorithm => "it is not signed with RS256",
-        ErrorKind::MissingRequiredClaim(_) => "a required claim (`exp`, `iat`, `iss`, `aud`, `sub`) is missing",
+        ErrorKind::MissingRequiredClaim(_) => {
+            "a required claim (`exp`, `iat`, `iss`, `aud`, `sub`) is missing"
+        }
         _ => "it cannot be decoded",
     }
 }

@@ -93,8 +93,7 @@ impl VippsClient {
     }
 
     async fn fetch_keys(&self, jwks_uri: &url::Url) -> Result<(KeySet, Duration)> {
-        let (document, ttl): (Document, _) =
-            self.fetch_document(WHAT, jwks_uri.as_str()).await?;
+        let (document, ttl): (Document, _) = self.fetch_document(WHAT, jwks_uri.as_str()).await?;
         let keys: Vec<_> = document
             .keys
             .into_iter()

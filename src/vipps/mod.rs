@@ -161,20 +161,19 @@ async fn refusal(what: &'static str, response: reqwest::Response) -> Error {
             .unwrap_or_else(|| format!("http_{}", status.as_u16()));
         ProviderError::new(
             &error,
-            b.error_description.or(b.error_debug).or(b.detail).as_deref(),
+            b.error_description
+                .or(b.error_debug)
+                .or(b.detail)
+                .as_deref(),
             b.error_hint.as_deref(),
         )
     });
     if status.is_server_error() || status.as_u16() == 429 {
         let detail = provider.map(|p| p.error).unwrap_or_default();
-        return unavailable(
-            what,
-            anyhow::anyhow!("HTTP {} {detail}", status.as_u16()),
-        );
+        return unavailable(what, anyhow::anyhow!("HTTP {} {detail}", status.as_u16()));
     }
-    let provider = provider.unwrap_or_else(|| {
-        ProviderError::new(&format!("http_{}", status.as_u16()), None, None)
-    });
+    let provider = provider
+        .unwrap_or_else(|| ProviderError::new(&format!("http_{}", status.as_u16()), None, None));
     tracing::warn!(
         what,
         status = status.as_u16(),
@@ -211,15 +210,18 @@ fn sign_and_verify() -> anyhow::Result<()> {
     let key = b"vipps-identity start-up self-test";
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
-        &Probe { sub: "probe".into() },
+        &Probe {
+            sub: "probe".into(),
+        },
         &EncodingKey::from_secret(key),
     )
     .context("JWT self-test: signing")?;
     let mut validation = Validation::new(Algorithm::HS256);
     validation.required_spec_claims.clear();
     validation.validate_exp = false;
-    let decoded = jsonwebtoken::decode::<Probe>(&token, &DecodingKey::from_secret(key), &validation)
-        .context("JWT self-test: verifying")?;
+    let decoded =
+        jsonwebtoken::decode::<Probe>(&token, &DecodingKey::from_secret(key), &validation)
+            .context("JWT self-test: verifying")?;
     anyhow::ensure!(decoded.claims.sub == "probe", "JWT self-test: wrong claims");
     Ok(())
 }

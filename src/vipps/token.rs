@@ -91,9 +91,9 @@ impl VippsClient {
                 anyhow::anyhow!("unexpected token type `{}`", answer.token_type),
             ));
         }
-        let id_token = answer.id_token.ok_or_else(|| {
-            Error::IdTokenInvalid("the token response holds no ID token".into())
-        })?;
+        let id_token = answer
+            .id_token
+            .ok_or_else(|| Error::IdTokenInvalid("the token response holds no ID token".into()))?;
         Ok(Tokens {
             access_token: answer.access_token,
             id_token,
@@ -105,7 +105,8 @@ impl VippsClient {
 /// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 defines it (a secret
 /// with `+`, `/` or `=` survives a provider that decodes it).
 fn basic_credentials(client_id: &str, secret: &str) -> String {
-    let encode = |value: &str| url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
+    let encode =
+        |value: &str| url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
     format!(
         "Basic {}",
         STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)))

@@ -40,7 +40,10 @@ impl Address {
     /// Empty strings mean "none"; an address with no part at all is no address.
     fn into_domain(self) -> Option<VippsAddress> {
         VippsAddress {
-            address_type: self.address_type.as_deref().and_then(AddressType::from_claim),
+            address_type: self
+                .address_type
+                .as_deref()
+                .and_then(AddressType::from_claim),
             country: present(self.country),
             formatted: present(self.formatted),
             postal_code: present(self.postal_code),
@@ -79,8 +82,9 @@ impl VippsClient {
             .bytes()
             .await
             .map_err(|e| unavailable(WHAT, e.without_url().into()))?;
-        let claims: Claims = serde_json::from_slice(&body)
-            .map_err(|_| unavailable(WHAT, anyhow::anyhow!("the userinfo answer is not readable")))?;
+        let claims: Claims = serde_json::from_slice(&body).map_err(|_| {
+            unavailable(WHAT, anyhow::anyhow!("the userinfo answer is not readable"))
+        })?;
         if claims.sub != id_token_sub {
             return Err(Error::IdTokenInvalid(
                 "userinfo answers for a different user (`sub`) than the ID token".into(),

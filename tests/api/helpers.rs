@@ -7,10 +7,10 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use clap::Parser as _;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use clap::Parser as _;
 use vipps_identity::auth::AdminToken;
 use vipps_identity::config::LoginConfig;
 use vipps_identity::db::DbPool;
@@ -183,7 +183,9 @@ pub fn login_config(args: &[&str]) -> LoginConfig {
         }
     }
     argv.extend(args);
-    LoginArgs::try_parse_from(argv).expect("login settings").login
+    LoginArgs::try_parse_from(argv)
+        .expect("login settings")
+        .login
 }
 
 impl TestApp {
@@ -206,7 +208,10 @@ impl TestApp {
         }));
         Self {
             addr,
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             shutdown: Some(shutdown),
             _db: db,
         }

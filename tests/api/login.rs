@@ -30,7 +30,9 @@ async fn rest_login_answers_the_legacy_shape() {
     let rig = LoginRig::new().await;
     let started = rig
         .app
-        .get(&format!("/vipps/login/start?orgId={ORG_ID}&nextRelativeUrl=%2Fprofile%3Ftab%3D1"))
+        .get(&format!(
+            "/vipps/login/start?orgId={ORG_ID}&nextRelativeUrl=%2Fprofile%3Ftab%3D1"
+        ))
         .await;
     assert_eq!(started.status, 200, "{}", started.text);
     assert_eq!(started.header("cache-control"), Some("no-store"));
@@ -119,14 +121,21 @@ async fn start_refuses_unknown_disabled_and_unsafe_requests() {
         .await
         .problem(404, "NOT_FOUND");
 
-    for next in ["https://evil.example/", "//evil.example", "/\\evil", "relative"] {
+    for next in [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil",
+        "relative",
+    ] {
         let body = start(json!({ "orgId": ORG_ID, "nextRelativeUrl": next })).await;
         assert_eq!(error_code(&body), "INVALID_INPUT", "{next}");
         assert_eq!(body["errors"][0]["extensions"]["field"], "nextRelativeUrl");
     }
     let problem = rig
         .app
-        .get(&format!("/vipps/login/start?orgId={ORG_ID}&nextRelativeUrl=https%3A%2F%2Fevil.example"))
+        .get(&format!(
+            "/vipps/login/start?orgId={ORG_ID}&nextRelativeUrl=https%3A%2F%2Fevil.example"
+        ))
         .await
         .problem(400, "INVALID_INPUT");
     assert_eq!(problem["field"], "next_relative_url");
@@ -150,7 +159,12 @@ async fn start_refuses_unknown_disabled_and_unsafe_requests() {
     let narrow = json!({ "scopes": ["openid", "name"] });
     let updated = rig
         .app
-        .send_json("PUT", &format!("/api/v1/vipps-orgs/{ORG_ID}"), Auth::Admin, &narrow)
+        .send_json(
+            "PUT",
+            &format!("/api/v1/vipps-orgs/{ORG_ID}"),
+            Auth::Admin,
+            &narrow,
+        )
         .await;
     assert_eq!(updated.status, 200, "{}", updated.text);
     let body = start(json!({ "orgId": ORG_ID, "scopes": ["openid", "email"] })).await;
@@ -158,7 +172,12 @@ async fn start_refuses_unknown_disabled_and_unsafe_requests() {
 
     let disable = json!({ "vipps_enabled": false });
     rig.app
-        .send_json("PUT", &format!("/api/v1/vipps-orgs/{ORG_ID}"), Auth::Admin, &disable)
+        .send_json(
+            "PUT",
+            &format!("/api/v1/vipps-orgs/{ORG_ID}"),
+            Auth::Admin,
+            &disable,
+        )
         .await;
     let body = start(json!({ "orgId": ORG_ID })).await;
     assert_eq!(error_code(&body), "VIPPS_DISABLED");
@@ -173,15 +192,25 @@ async fn a_state_completes_once() {
     let rig = LoginRig::new().await;
     let redirect = rig.approved_redirect().await;
     assert!(rig.complete(&redirect).await["errors"].is_null());
-    assert_eq!(error_code(&rig.complete(&redirect).await), "LOGIN_STATE_INVALID");
+    assert_eq!(
+        error_code(&rig.complete(&redirect).await),
+        "LOGIN_STATE_INVALID"
+    );
     rig.callback(&redirect)
         .await
         .problem(422, "LOGIN_STATE_INVALID");
 
     let mut unknown = redirect.clone();
     unknown.insert("state".into(), "never-issued-state-value".into());
-    assert_eq!(error_code(&rig.complete(&unknown).await), "LOGIN_STATE_INVALID");
-    assert_eq!(rig.mock.request_count(Endpoint::Token), 1, "no second exchange");
+    assert_eq!(
+        error_code(&rig.complete(&unknown).await),
+        "LOGIN_STATE_INVALID"
+    );
+    assert_eq!(
+        rig.mock.request_count(Endpoint::Token),
+        1,
+        "no second exchange"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,7 +222,10 @@ async fn a_used_code_is_refused_by_the_provider() {
     second.insert("code".into(), first["code"].clone());
     let body = rig.complete(&second).await;
     assert_eq!(error_code(&body), "LOGIN_FAILED");
-    assert_eq!(body["errors"][0]["extensions"]["vippsError"], "invalid_grant");
+    assert_eq!(
+        body["errors"][0]["extensions"]["vippsError"],
+        "invalid_grant"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -205,7 +237,10 @@ async fn an_expired_login_is_refused() {
     .await;
     let redirect = rig.approved_redirect().await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(error_code(&rig.complete(&redirect).await), "LOGIN_STATE_EXPIRED");
+    assert_eq!(
+        error_code(&rig.complete(&redirect).await),
+        "LOGIN_STATE_EXPIRED"
+    );
     assert_eq!(rig.mock.request_count(Endpoint::Token), 0);
 }
 
@@ -219,10 +254,16 @@ async fn cancel_and_vipps_errors_keep_the_vipps_code() {
     });
     let redirect = rig.approved_redirect().await;
     assert_eq!(redirect["error"], "access_denied");
-    assert_eq!(error_code(&rig.complete(&redirect).await), "LOGIN_CANCELLED");
+    assert_eq!(
+        error_code(&rig.complete(&redirect).await),
+        "LOGIN_CANCELLED"
+    );
 
     let redirect = rig.approved_redirect().await;
-    let problem = rig.callback(&redirect).await.problem(422, "LOGIN_CANCELLED");
+    let problem = rig
+        .callback(&redirect)
+        .await
+        .problem(422, "LOGIN_CANCELLED");
     assert_eq!(problem["vipps_error"], "access_denied");
 
     rig.mock.set_authorize(AuthorizeMode::Deny {
@@ -275,7 +316,10 @@ async fn userinfo_for_another_user_is_refused() {
     let rig = LoginRig::new().await;
     rig.mock.inject(Fault::UserinfoSubMismatch);
     let redirect = rig.approved_redirect().await;
-    assert_eq!(error_code(&rig.complete(&redirect).await), "ID_TOKEN_INVALID");
+    assert_eq!(
+        error_code(&rig.complete(&redirect).await),
+        "ID_TOKEN_INVALID"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -466,7 +510,12 @@ async fn requests_carry_the_vipps_headers_and_the_merchant_serial_number() {
     let redirect = rig.approved_redirect().await;
     assert!(rig.complete(&redirect).await["errors"].is_null());
     let requests = rig.mock.requests();
-    for endpoint in [Endpoint::Discovery, Endpoint::Token, Endpoint::Jwks, Endpoint::Userinfo] {
+    for endpoint in [
+        Endpoint::Discovery,
+        Endpoint::Token,
+        Endpoint::Jwks,
+        Endpoint::Userinfo,
+    ] {
         let request = requests
             .iter()
             .find(|r| r.endpoint == endpoint)
@@ -479,11 +528,21 @@ async fn requests_carry_the_vipps_headers_and_the_merchant_serial_number() {
                 .map(|(_, v)| v.as_str())
         };
         assert_eq!(header("vipps-system-name"), Some("vipps-identity"));
-        assert_eq!(header("vipps-system-version"), Some(env!("CARGO_PKG_VERSION")));
-        assert_eq!(header("vipps-system-plugin-name"), Some("vipps-identity-login"));
+        assert_eq!(
+            header("vipps-system-version"),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(
+            header("vipps-system-plugin-name"),
+            Some("vipps-identity-login")
+        );
         assert!(header("vipps-system-plugin-version").is_some());
         if matches!(endpoint, Endpoint::Token | Endpoint::Userinfo) {
-            assert_eq!(header("merchant-serial-number"), Some("123456"), "{endpoint:?}");
+            assert_eq!(
+                header("merchant-serial-number"),
+                Some("123456"),
+                "{endpoint:?}"
+            );
         }
     }
     let token = requests
@@ -492,7 +551,10 @@ async fn requests_carry_the_vipps_headers_and_the_merchant_serial_number() {
         .expect("token request");
     let body = token.body.as_deref().unwrap_or_default();
     assert!(body.contains("code_verifier="), "PKCE verifier sent");
-    assert!(!body.contains("client_secret"), "basic auth keeps the secret out of the form");
+    assert!(
+        !body.contains("client_secret"),
+        "basic auth keeps the secret out of the form"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -538,7 +600,10 @@ async fn an_unreadable_secret_is_secret_unavailable_and_names_the_reference() {
     let body = rig.complete(&redirect).await;
     assert_eq!(error_code(&body), "SECRET_UNAVAILABLE");
     let message = body["errors"][0]["message"].as_str().expect("message");
-    assert!(message.contains("env://VIPPS_IDENTITY_TEST_UNSET_SECRET"), "{message}");
+    assert!(
+        message.contains("env://VIPPS_IDENTITY_TEST_UNSET_SECRET"),
+        "{message}"
+    );
 
     let redirect = rig.approved_redirect().await;
     rig.callback(&redirect)

@@ -89,14 +89,24 @@ async fn a_full_login_leaks_no_secret_into_logs_or_responses() {
             secrets.push(access_token);
         }
     }
-    assert_eq!(secrets.len(), 3 + 2 * 2 + 2, "both logins reached token and userinfo");
+    assert_eq!(
+        secrets.len(),
+        3 + 2 * 2 + 2,
+        "both logins reached token and userinfo"
+    );
 
     let logs = String::from_utf8_lossy(&logs.lock().expect("logs")).into_owned();
     assert!(logs.contains("login completed"), "the capture works");
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "a secret is in the logs");
-        assert!(!responses.contains(secret.as_str()), "a secret is in a response");
+        assert!(
+            !responses.contains(secret.as_str()),
+            "a secret is in a response"
+        );
     }
     assert!(!logs.contains("eyJ"), "no JWT (ID token) in the logs");
-    assert!(!responses.contains("eyJ"), "no JWT (ID token) in a response");
+    assert!(
+        !responses.contains("eyJ"),
+        "no JWT (ID token) in a response"
+    );
 }
