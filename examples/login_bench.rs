@@ -107,7 +107,7 @@ async fn main() -> anyhow::Result<()> {
         TcpListener::bind("127.0.0.1:0").await?,
     )
     .await?;
-    args.login.vipps_test_issuer = mock.issuer().parse()?;
+    args.login.vipps_test_issuer = mock.issuer();
 
     let dir = tempfile::tempdir()?;
     let database_url = args

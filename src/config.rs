@@ -65,9 +65,10 @@ pub struct LoginConfig {
         long,
         env = "VIPPS_PRODUCTION_ISSUER",
         default_value = "https://api.vipps.no/access-management-1.0/access/",
+        value_parser = issuer,
         global = true
     )]
-    pub vipps_production_issuer: url::Url,
+    pub vipps_production_issuer: String,
 
     /// OpenID issuer of the `test` environment; point it at `vipps-identity mock-vipps` to
     /// develop without Vipps.
@@ -75,9 +76,10 @@ pub struct LoginConfig {
         long,
         env = "VIPPS_TEST_ISSUER",
         default_value = "https://apitest.vipps.no/access-management-1.0/access/",
+        value_parser = issuer,
         global = true
     )]
-    pub vipps_test_issuer: url::Url,
+    pub vipps_test_issuer: String,
 
     /// `Vipps-System-Name` header (at most 30 characters).
     #[arg(long, env = "VIPPS_SYSTEM_NAME", default_value = env!("CARGO_PKG_NAME"), value_parser = header_text, global = true)]
@@ -118,6 +120,19 @@ pub struct LoginConfig {
     /// Seconds a resolved client secret is kept in memory before it is read again.
     #[arg(long, env = "SECRET_CACHE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600), global = true)]
     pub secret_cache_secs: u64,
+}
+
+/// An issuer URL, kept exactly as written: ID tokens must carry it byte for byte, and URL
+/// normalization would add a `/` to `https://idp.example`.
+fn issuer(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "https" | "http")
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err("must be an http(s) URL without query or fragment".to_owned());
+    }
+    Ok(value.to_owned())
 }
 
 /// A header value Vipps accepts: 1–30 printable ASCII characters.

@@ -33,9 +33,9 @@ struct Issuer {
 }
 
 impl Issuer {
-    fn new(url: &url::Url) -> Self {
+    fn new(url: &str) -> Self {
         Self {
-            url: url.as_str().to_owned(),
+            url: url.to_owned(),
             discovery: Cached::new(),
             keys: Cached::new(),
         }

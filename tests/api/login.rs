@@ -633,3 +633,16 @@ async fn completion_needs_a_state_and_a_code_or_error() {
         .await;
     assert_eq!(error_code(&body), "INVALID_INPUT");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_does_not_serve_the_mock_provider() {
+    let rig = LoginRig::new().await;
+    for path in [
+        "/access-management-1.0/access/.well-known/openid-configuration",
+        "/access-management-1.0/access/.well-known/jwks.json",
+        "/access-management-1.0/access/oauth2/auth",
+        "/vipps-userinfo-api/userinfo",
+    ] {
+        rig.app.get(path).await.problem(404, "NOT_FOUND");
+    }
+}
