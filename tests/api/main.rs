@@ -16,3 +16,4 @@ mod orgs_rest;
 mod parity;
 mod rig;
 mod schema_file;
+mod vault;
