@@ -8,6 +8,7 @@ mod graphiql;
 mod graphql_http;
 mod helpers;
 mod migrations;
+mod mock_vipps;
 mod ops;
 mod orgs_graphql;
 mod orgs_rest;
