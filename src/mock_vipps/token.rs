@@ -251,12 +251,16 @@ fn issue(shared: &Shared, client: &MockClient, grant: CodeGrant) -> Result<Value
     let signing = forgeries.iter().rev().find(|f| f.is_signing()).copied();
     let id_token = {
         let keys = read(&shared.keys);
+        let no_rogue = || TokenError::Server("The rogue key is missing.");
         let (alg, kid, signer) = match signing {
-            Some(IdTokenForgery::BadSignature) => {
-                ("RS256", keys.current().kid(), Signer::Rs256(keys.rogue()))
-            }
+            Some(IdTokenForgery::BadSignature) => (
+                "RS256",
+                keys.current().kid(),
+                Signer::Rs256(keys.rogue().ok_or_else(no_rogue)?),
+            ),
             Some(IdTokenForgery::UnknownKid) => {
-                ("RS256", keys.rogue().kid(), Signer::Rs256(keys.rogue()))
+                let rogue = keys.rogue().ok_or_else(no_rogue)?;
+                ("RS256", rogue.kid(), Signer::Rs256(rogue))
             }
             Some(IdTokenForgery::AlgNone) => ("none", keys.current().kid(), Signer::Unsigned),
             Some(IdTokenForgery::Hs256WithSecret) => (
