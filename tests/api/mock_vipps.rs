@@ -1198,3 +1198,92 @@ async fn shutdown_stops_listening() {
     mock.shutdown().await;
     assert!(http().get(&url).send().await.is_err());
 }
+
+#[test]
+fn the_mock_vipps_subcommand_serves_and_prints_how_to_use_it() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vipps-identity"));
+    command.current_dir(dir.path()).env_remove("RUST_LOG");
+    for name in [
+        "MOCK_VIPPS_BIND",
+        "MOCK_VIPPS_CLIENT_ID",
+        "MOCK_VIPPS_CLIENT_SECRET",
+        "MOCK_VIPPS_REDIRECT_URI",
+        "MOCK_VIPPS_AUTH_METHOD",
+        "MOCK_VIPPS_AUTO_APPROVE",
+    ] {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .args([
+            "mock-vipps",
+            "--mock-bind",
+            "127.0.0.1:0",
+            "--mock-auto-approve",
+            "--mock-redirect-uri",
+            "http://localhost:9999/a",
+            "--mock-redirect-uri",
+            "http://localhost:9999/b",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start");
+    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut lines = Vec::new();
+    let mut issuer = None;
+    for line in stderr.lines() {
+        let line = line.expect("line");
+        lines.push(line.clone());
+        if let Some(value) = line.trim().strip_prefix("VIPPS_TEST_ISSUER=") {
+            issuer = Some(value.to_owned());
+        }
+        if line.contains("client_secret_ref env://") {
+            break;
+        }
+    }
+    let issuer = issuer.unwrap_or_else(|| panic!("no issuer on stderr: {lines:?}"));
+    let printed = lines.join("\n");
+    assert!(printed.contains("demo-client") && printed.contains("demo-secret"));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let doc: Value = http()
+            .get(format!("{issuer}.well-known/openid-configuration"))
+            .send()
+            .await
+            .expect("discovery")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(doc["issuer"], issuer);
+        let url = Url::parse_with_params(
+            &format!("{issuer}oauth2/auth"),
+            [
+                ("client_id", "demo-client"),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("state", STATE),
+                ("redirect_uri", "http://localhost:9999/b"),
+            ],
+        )
+        .expect("url");
+        let response = http().get(url).send().await.expect("authorize");
+        assert_eq!(response.status(), StatusCode::FOUND, "auto-approved");
+        let location = response.headers()["location"].to_str().expect("location");
+        assert!(location.starts_with("http://localhost:9999/b?code="));
+    });
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert!(child.wait().expect("wait").success(), "graceful exit");
+}
