@@ -83,16 +83,19 @@ async fn run_mock_vipps(args: &mock_vipps::MockArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.mock_bind))?;
     let mock = mock_vipps::MockVipps::start(args.config(), listener).await?;
     let issuer = mock.issuer();
+    let method = match args.mock_auth_method {
+        mock_vipps::MockAuthMethod::ClientSecretBasic => "client_secret_basic",
+        mock_vipps::MockAuthMethod::ClientSecretPost => "client_secret_post",
+    };
     let approval = if args.mock_auto_approve {
         "every login is approved as the first test user"
     } else {
         "the login page lets you pick a test user"
     };
     eprintln!(
-        "Mock Vipps Login is running ({approval}).\n\n    issuer:        {issuer}\n    discovery:     {issuer}.well-known/openid-configuration\n    client_id:     {id}\n    client_secret: {secret}\n    auth method:   {method:?}\n    redirect URIs: {uris}\n\nPoint vipps-identity at it:\n\n    VIPPS_TEST_ISSUER={issuer}\n    MOCK_VIPPS_CLIENT_SECRET={secret}   (and give the organization client_secret_ref env://MOCK_VIPPS_CLIENT_SECRET)\n",
+        "Mock Vipps Login is running ({approval}).\n\n    issuer:        {issuer}\n    discovery:     {issuer}.well-known/openid-configuration\n    client_id:     {id}\n    client_secret: {secret}\n    auth method:   {method}\n    redirect URIs: {uris}\n\nPoint vipps-identity at it:\n\n    VIPPS_TEST_ISSUER={issuer}\n    MOCK_VIPPS_CLIENT_SECRET={secret}   (and give the organization client_secret_ref env://MOCK_VIPPS_CLIENT_SECRET)\n",
         id = args.mock_client_id,
         secret = args.mock_client_secret,
-        method = args.mock_auth_method,
         uris = args.mock_redirect_uri.join(", "),
     );
     shutdown_signal().await;

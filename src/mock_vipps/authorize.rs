@@ -113,31 +113,65 @@ fn redirect_error(
     redirect_with(redirect_uri, &pairs)
 }
 
+/// Why an authorization request was refused.
+enum Rejection {
+    /// Shown on Vipps's own error page: the client cannot be trusted with a redirect.
+    Page {
+        error: &'static str,
+        description: String,
+    },
+    /// Sent back to the client's redirect URI.
+    Back {
+        redirect_uri: String,
+        error: &'static str,
+        description: String,
+        state: Option<String>,
+    },
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Page { error, description } => error_page(error, &description),
+            Self::Back {
+                redirect_uri,
+                error,
+                description,
+                state,
+            } => redirect_error(&redirect_uri, error, &description, None, state.as_deref()),
+        }
+    }
+}
+
 /// Checks the request as Vipps does: client and redirect URI first (failures stay on an error
 /// page), then the rest (failures go back to the client).
-fn validate(shared: &Shared, params: &Params) -> Result<AuthRequest, Response> {
-    let repeated = |name: &str| {
-        error_page(
-            "invalid_request",
-            &format!("The request includes the parameter '{name}' more than once."),
-        )
+fn validate(shared: &Shared, params: &Params) -> Result<AuthRequest, Rejection> {
+    let repeated = |name: &str| Rejection::Page {
+        error: "invalid_request",
+        description: format!("The request includes the parameter '{name}' more than once."),
     };
     let client_id = single(params, "client_id").map_err(|()| repeated("client_id"))?;
     let Some(client) = client_id.and_then(|id| shared.client(id)) else {
-        return Err(error_page("invalid_client", INVALID_CLIENT));
+        return Err(Rejection::Page {
+            error: "invalid_client",
+            description: INVALID_CLIENT.to_owned(),
+        });
     };
     let redirect_uri = single(params, "redirect_uri").map_err(|()| repeated("redirect_uri"))?;
     let Some(redirect_uri) =
         redirect_uri.filter(|uri| client.redirect_uris.iter().any(|r| r == uri))
     else {
-        return Err(error_page(
-            "invalid_request",
-            "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed. The 'redirect_uri' parameter does not match any of your preregistered URIs.",
-        ));
+        return Err(Rejection::Page {
+            error: "invalid_request",
+            description: "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed. The 'redirect_uri' parameter does not match any of your preregistered URIs.".to_owned(),
+        });
     };
     let state = single(params, "state").ok().flatten();
-    let fail = |error: &str, description: &str| {
-        redirect_error(redirect_uri, error, description, None, state)
+    let fail = |error: &'static str, description: &str| Rejection::Back {
+        redirect_uri: redirect_uri.to_owned(),
+        error,
+        description: description.to_owned(),
+        state: state.map(str::to_owned),
     };
     if let Some(name) = PARAMS.iter().find(|name| single(params, name).is_err()) {
         return Err(fail(
@@ -229,7 +263,7 @@ pub(super) async fn authorize(
     let params = parse(query.unwrap_or_default().as_bytes());
     let request = match validate(&shared, &params) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let mode = read(&shared.authorize).clone();
     match mode {
@@ -256,7 +290,7 @@ pub(super) async fn decision(State(shared): State<Arc<Shared>>, body: Bytes) -> 
         parse(&body).into_iter().partition(|(k, _)| k == "decision");
     let request = match validate(&shared, &params) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     match decisions.first().map(|(_, v)| v.as_str()) {
         Some("cancel") => redirect_error(

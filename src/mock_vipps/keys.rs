@@ -63,11 +63,11 @@ impl SigningKey {
 }
 
 /// The signing key, the retired public keys still published, and a rogue key that is never
-/// published (for forged signatures).
+/// published (for forged signatures; made when first needed, as key generation is slow).
 pub(super) struct KeyStore {
     current: SigningKey,
     retired: Vec<Value>,
-    rogue: SigningKey,
+    rogue: Option<SigningKey>,
 }
 
 impl KeyStore {
@@ -75,7 +75,7 @@ impl KeyStore {
         Ok(Self {
             current: SigningKey::generate()?,
             retired: Vec::new(),
-            rogue: SigningKey::generate()?,
+            rogue: None,
         })
     }
 
@@ -83,8 +83,16 @@ impl KeyStore {
         &self.current
     }
 
-    pub(super) fn rogue(&self) -> &SigningKey {
-        &self.rogue
+    pub(super) fn rogue(&self) -> Option<&SigningKey> {
+        self.rogue.as_ref()
+    }
+
+    pub(super) fn has_rogue(&self) -> bool {
+        self.rogue.is_some()
+    }
+
+    pub(super) fn set_rogue(&mut self, rogue: SigningKey) {
+        self.rogue = Some(rogue);
     }
 
     /// `{"keys": [current, retired…]}`.

@@ -156,7 +156,18 @@ impl MockVipps {
     /// Switches a fault on, until [`clear_faults`](Self::clear_faults). Several may be active:
     /// one per [`Endpoint`] (a new one replaces the old), plus ID token forgeries (when several
     /// decide the signature, the last one injected wins).
+    ///
+    /// # Panics
+    /// If a forgery needs a rogue RSA key and the system cannot generate one.
     pub fn inject(&self, fault: Fault) {
+        let needs_rogue = matches!(
+            fault,
+            Fault::IdToken(IdTokenForgery::BadSignature | IdTokenForgery::UnknownKid)
+        );
+        if needs_rogue && !read(&self.shared.keys).has_rogue() {
+            let rogue = SigningKey::generate().expect("generating a rogue RSA key");
+            write(&self.shared.keys).set_rogue(rogue);
+        }
         lock(&self.shared.faults).inject(fault);
     }
 

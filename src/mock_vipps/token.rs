@@ -139,16 +139,17 @@ fn authenticate<'a>(
         Some(value) => Some(parse_basic(value.as_bytes()).ok_or(TokenError::InvalidClient)?),
         None => None,
     };
-    let (id, secret) = match (basic, form_secret) {
-        (Some((id, secret)), None) => {
-            if form_id.is_some_and(|form_id| form_id != id) {
+    let (client, candidates) = match (basic, form_secret) {
+        (Some(candidates), None) => {
+            let client = candidates
+                .iter()
+                .find_map(|(id, _)| shared.client(id))
+                .ok_or(TokenError::InvalidClient)?;
+            let form_id_differs = form_id.is_some_and(|id| id != client.client_id);
+            if form_id_differs || client.auth_method != MockAuthMethod::ClientSecretBasic {
                 return Err(TokenError::InvalidClient);
             }
-            let client = shared.client(&id).ok_or(TokenError::InvalidClient)?;
-            if client.auth_method != MockAuthMethod::ClientSecretBasic {
-                return Err(TokenError::InvalidClient);
-            }
-            (id, secret)
+            (client, candidates)
         }
         (None, Some(secret)) => {
             let id = form_id.ok_or(TokenError::InvalidClient)?;
@@ -156,21 +157,24 @@ fn authenticate<'a>(
             if client.auth_method != MockAuthMethod::ClientSecretPost {
                 return Err(TokenError::InvalidClient);
             }
-            (id.to_owned(), secret.to_owned())
+            (client, vec![(id.to_owned(), secret.to_owned())])
         }
         _ => return Err(TokenError::InvalidClient),
     };
-    let client = shared.client(&id).ok_or(TokenError::InvalidClient)?;
-    if bool::from(client.client_secret.as_bytes().ct_eq(secret.as_bytes())) {
+    let authenticated = candidates.iter().any(|(id, secret)| {
+        *id == client.client_id
+            && bool::from(client.client_secret.as_bytes().ct_eq(secret.as_bytes()))
+    });
+    if authenticated {
         Ok(client)
     } else {
         Err(TokenError::InvalidClient)
     }
 }
 
-/// `Basic base64(urlencode(id):urlencode(secret))`; ids and secrets that were not
-/// URL-encoded are accepted as they are.
-fn parse_basic(value: &[u8]) -> Option<(String, String)> {
+/// `Basic base64(urlencode(id):urlencode(secret))`: the URL-decoded pair, then the pair as
+/// sent (clients that do not URL-encode are accepted too).
+fn parse_basic(value: &[u8]) -> Option<Vec<(String, String)>> {
     let value = std::str::from_utf8(value).ok()?;
     let (scheme, credentials) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -179,15 +183,16 @@ fn parse_basic(value: &[u8]) -> Option<(String, String)> {
     let decoded = String::from_utf8(STANDARD.decode(credentials.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     let unescape = |s: &str| {
-        if s.contains('%') || s.contains('+') {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-        } else {
-            Some(s.to_owned())
-        }
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map_or_else(String::new, |(_, v)| v.into_owned())
     };
-    Some((unescape(id)?, unescape(secret)?))
+    let mut candidates = vec![(unescape(id), unescape(secret))];
+    let raw = (id.to_owned(), secret.to_owned());
+    if candidates[0] != raw {
+        candidates.push(raw);
+    }
+    Some(candidates)
 }
 
 /// RFC 7636: the verifier must match the challenge given at authorize (the code is already
@@ -246,12 +251,16 @@ fn issue(shared: &Shared, client: &MockClient, grant: CodeGrant) -> Result<Value
     let signing = forgeries.iter().rev().find(|f| f.is_signing()).copied();
     let id_token = {
         let keys = read(&shared.keys);
+        let no_rogue = || TokenError::Server("The rogue key is missing.");
         let (alg, kid, signer) = match signing {
-            Some(IdTokenForgery::BadSignature) => {
-                ("RS256", keys.current().kid(), Signer::Rs256(keys.rogue()))
-            }
+            Some(IdTokenForgery::BadSignature) => (
+                "RS256",
+                keys.current().kid(),
+                Signer::Rs256(keys.rogue().ok_or_else(no_rogue)?),
+            ),
             Some(IdTokenForgery::UnknownKid) => {
-                ("RS256", keys.rogue().kid(), Signer::Rs256(keys.rogue()))
+                let rogue = keys.rogue().ok_or_else(no_rogue)?;
+                ("RS256", rogue.kid(), Signer::Rs256(rogue))
             }
             Some(IdTokenForgery::AlgNone) => ("none", keys.current().kid(), Signer::Unsigned),
             Some(IdTokenForgery::Hs256WithSecret) => (

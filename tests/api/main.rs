@@ -10,6 +10,7 @@ mod helpers;
 mod login;
 mod login_secrets;
 mod migrations;
+mod mock_vipps;
 mod ops;
 mod orgs_graphql;
 mod orgs_rest;
