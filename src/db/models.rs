@@ -25,6 +25,7 @@ pub(super) struct OrgRow {
     pub merchant_serial_number: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub pre_provisioned_users_only: bool,
 }
 
 impl From<&VippsOrg> for OrgRow {
@@ -44,6 +45,7 @@ impl From<&VippsOrg> for OrgRow {
                 .map(|m| m.as_str().to_owned()),
             created_at: org.created_at.naive_utc(),
             updated_at: org.updated_at.naive_utc(),
+            pre_provisioned_users_only: org.pre_provisioned_users_only,
         }
     }
 }
@@ -67,6 +69,7 @@ impl OrgRow {
                 redirect_uri: self.redirect_uri,
                 vipps_enabled: self.vipps_enabled,
                 merchant_serial_number: self.merchant_serial_number,
+                pre_provisioned_users_only: self.pre_provisioned_users_only,
             })?
             .into_org(created_at, updated_at)
         };

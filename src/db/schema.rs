@@ -13,6 +13,7 @@ diesel::table! {
         merchant_serial_number -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        pre_provisioned_users_only -> Bool,
     }
 }
 

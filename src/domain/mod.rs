@@ -12,6 +12,7 @@ mod redirect_uri;
 mod scopes;
 mod text;
 mod timestamp;
+mod user;
 
 pub use client::{
     ClientId, ClientSecretRef, MerchantSerialNumber, SecretLocation, TokenEndpointAuthMethod,
@@ -27,6 +28,9 @@ pub use page::{Page, PageRequest};
 pub use redirect_uri::RedirectUri;
 pub use scopes::{Scope, Scopes};
 pub use timestamp::Timestamp;
+pub use user::{
+    Email, LoginProfile, NewUser, PhoneNumber, User, UserFilter, UserId, VippsIdentity,
+};
 
 /// A value that breaks a domain rule: which field, and why.
 ///

@@ -18,6 +18,8 @@ pub struct VippsOrg {
     pub environment: Environment,
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub merchant_serial_number: Option<MerchantSerialNumber>,
+    /// Logins link only to users an administrator registered; nobody new is created.
+    pub pre_provisioned_users_only: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -43,6 +45,7 @@ pub struct NewVippsOrg {
     pub environment: Environment,
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub merchant_serial_number: Option<MerchantSerialNumber>,
+    pub pre_provisioned_users_only: bool,
 }
 
 /// A create request as an adapter receives it: text still unparsed, enumerations typed.
@@ -57,6 +60,7 @@ pub struct NewOrgFields {
     pub environment: Environment,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     pub merchant_serial_number: Option<String>,
+    pub pre_provisioned_users_only: bool,
 }
 
 impl NewVippsOrg {
@@ -76,6 +80,7 @@ impl NewVippsOrg {
                 .as_deref()
                 .map(MerchantSerialNumber::parse)
                 .transpose()?,
+            pre_provisioned_users_only: fields.pre_provisioned_users_only,
         })
     }
 
@@ -96,6 +101,7 @@ impl NewVippsOrg {
             environment: self.environment,
             token_endpoint_auth_method: self.token_endpoint_auth_method,
             merchant_serial_number: self.merchant_serial_number,
+            pre_provisioned_users_only: self.pre_provisioned_users_only,
             created_at,
             updated_at,
         })
@@ -158,6 +164,7 @@ pub struct OrgChanges {
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     /// `Some(None)` clears the merchant serial number.
     pub merchant_serial_number: Option<Option<MerchantSerialNumber>>,
+    pub pre_provisioned_users_only: Option<bool>,
 }
 
 /// An update request as an adapter receives it: each field left out, null, or a value.
@@ -171,6 +178,7 @@ pub struct OrgPatch {
     pub environment: Patch<Environment>,
     pub token_endpoint_auth_method: Patch<TokenEndpointAuthMethod>,
     pub merchant_serial_number: Patch<String>,
+    pub pre_provisioned_users_only: Patch<bool>,
 }
 
 impl OrgChanges {
@@ -202,6 +210,9 @@ impl OrgChanges {
                 .merchant_serial_number
                 .try_map(|v| MerchantSerialNumber::parse(&v))?
                 .nullable(),
+            pre_provisioned_users_only: patch
+                .pre_provisioned_users_only
+                .required("pre_provisioned_users_only")?,
         })
     }
 
@@ -221,6 +232,10 @@ impl OrgChanges {
             (
                 "merchant_serial_number",
                 self.merchant_serial_number.is_some(),
+            ),
+            (
+                "pre_provisioned_users_only",
+                self.pre_provisioned_users_only.is_some(),
             ),
         ]
         .into_iter()
@@ -264,6 +279,9 @@ impl VippsOrg {
                 .merchant_serial_number
                 .clone()
                 .unwrap_or_else(|| self.merchant_serial_number.clone()),
+            pre_provisioned_users_only: changes
+                .pre_provisioned_users_only
+                .unwrap_or(self.pre_provisioned_users_only),
             created_at: self.created_at,
             updated_at: self.updated_at.later_of(now),
         };
@@ -287,6 +305,7 @@ mod tests {
             environment,
             token_endpoint_auth_method: TokenEndpointAuthMethod::default(),
             merchant_serial_number: None,
+            pre_provisioned_users_only: false,
         }
         .into_org(Timestamp::now(), Timestamp::now())
     }

@@ -127,6 +127,12 @@ impl VippsOrg {
             .map(MerchantSerialNumber::as_str)
     }
 
+    /// Whether logins link only to users an administrator registered beforehand (`createUser`);
+    /// a login that matches nobody then fails with `NO_ACCOUNT` instead of creating a user.
+    async fn pre_provisioned_users_only(&self) -> bool {
+        self.0.pre_provisioned_users_only
+    }
+
     /// When the organization was created.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
@@ -204,6 +210,9 @@ pub struct CreateVippsOrgInput {
     token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     /// The merchant serial number, if the organization has one.
     merchant_serial_number: Option<String>,
+    /// Link logins only to users registered with `createUser` (default false).
+    #[graphql(default = false)]
+    pre_provisioned_users_only: bool,
 }
 
 impl CreateVippsOrgInput {
@@ -218,6 +227,7 @@ impl CreateVippsOrgInput {
             environment: self.environment.into(),
             token_endpoint_auth_method: self.token_endpoint_auth_method.map(Into::into),
             merchant_serial_number: self.merchant_serial_number,
+            pre_provisioned_users_only: self.pre_provisioned_users_only,
         })
     }
 }
@@ -241,6 +251,8 @@ pub struct UpdateVippsOrgInput {
     token_endpoint_auth_method: MaybeUndefined<TokenEndpointAuthMethod>,
     /// A new merchant serial number, or `null` to remove it.
     merchant_serial_number: MaybeUndefined<String>,
+    /// Switch pre-provisioned-users-only on or off.
+    pre_provisioned_users_only: MaybeUndefined<bool>,
 }
 
 fn patch<T>(value: MaybeUndefined<T>) -> Patch<T> {
@@ -264,6 +276,7 @@ impl UpdateVippsOrgInput {
                 self.token_endpoint_auth_method.map_value(Into::into),
             ),
             merchant_serial_number: patch(self.merchant_serial_number),
+            pre_provisioned_users_only: patch(self.pre_provisioned_users_only),
         })
     }
 }

@@ -33,6 +33,7 @@ pub struct CreateOrgRequest {
     vipps_enabled: Option<bool>,
     token_endpoint_auth_method: Option<String>,
     merchant_serial_number: Option<String>,
+    pre_provisioned_users_only: Option<bool>,
 }
 
 impl CreateOrgRequest {
@@ -51,6 +52,7 @@ impl CreateOrgRequest {
             scopes: self.scopes,
             vipps_enabled: self.vipps_enabled.unwrap_or(true),
             merchant_serial_number: self.merchant_serial_number,
+            pre_provisioned_users_only: self.pre_provisioned_users_only.unwrap_or(false),
         })
     }
 }
@@ -76,6 +78,8 @@ pub struct UpdateOrgRequest {
     token_endpoint_auth_method: Patch<String>,
     #[serde(default)]
     merchant_serial_number: Patch<String>,
+    #[serde(default)]
+    pre_provisioned_users_only: Patch<bool>,
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
@@ -100,6 +104,7 @@ impl UpdateOrgRequest {
             scopes: self.scopes,
             vipps_enabled: self.vipps_enabled,
             merchant_serial_number: self.merchant_serial_number,
+            pre_provisioned_users_only: self.pre_provisioned_users_only,
         })
     }
 }
@@ -142,6 +147,7 @@ fn field_value(org: &VippsOrg, field: &str) -> Value {
                 .as_ref()
                 .map(MerchantSerialNumber::as_str)
         ),
+        "pre_provisioned_users_only" => json!(org.pre_provisioned_users_only),
         "created_at" => json!(org.created_at.to_rfc3339()),
         "updated_at" => json!(org.updated_at.to_rfc3339()),
         _ => Value::Null,
@@ -224,6 +230,7 @@ pub async fn get(
             "environment",
             "token_endpoint_auth_method",
             "merchant_serial_number",
+            "pre_provisioned_users_only",
             "created_at",
             "updated_at",
         ],
