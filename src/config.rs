@@ -12,7 +12,8 @@ pub enum LogFormat {
 }
 
 /// Server settings (see `.env.example`). `RUST_LOG` sets the log filter (default `info`).
-#[derive(Debug, Clone, clap::Args)]
+/// No `Debug`: it holds the admin token.
+#[derive(Clone, clap::Args)]
 pub struct Config {
     /// Address and port to listen on.
     #[arg(
@@ -57,8 +58,8 @@ pub struct Config {
 }
 
 /// The Vipps issuer of each environment, the headers Vipps asks integrators to send, and
-/// where client secrets are looked up.
-#[derive(Debug, Clone, clap::Args)]
+/// where client secrets are looked up. No `Debug`: it holds the Vault token.
+#[derive(Clone, clap::Args)]
 pub struct LoginConfig {
     /// OpenID issuer of the `production` environment (exactly as the provider spells it).
     #[arg(
@@ -106,11 +107,17 @@ pub struct LoginConfig {
     pub login_ttl_secs: u64,
 
     /// HashiCorp Vault address for `vault://` secret references, as in `https://vault:8200`.
-    #[arg(long, env = "VAULT_ADDR", global = true)]
+    #[arg(long, env = "VAULT_ADDR", requires = "vault_token", global = true)]
     pub vault_addr: Option<url::Url>,
 
     /// Vault token for `vault://` secret references.
-    #[arg(long, env = "VAULT_TOKEN", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "VAULT_TOKEN",
+        hide_env_values = true,
+        requires = "vault_addr",
+        global = true
+    )]
     pub vault_token: Option<String>,
 
     /// Mount point of the Vault KV v2 engine.

@@ -83,6 +83,13 @@ impl SecretResolver {
         Ok(secret)
     }
 
+    /// Drops the cached secret, so the next login reads it again (after Vipps refused it).
+    pub fn forget(&self, reference: &ClientSecretRef) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(reference.as_str());
+        }
+    }
+
     fn cached(&self, reference: &ClientSecretRef) -> Option<Secret> {
         let cache = self.cache.lock().ok()?;
         let (at, secret) = cache.get(reference.as_str())?;
@@ -120,8 +127,11 @@ impl SecretResolver {
             .vault
             .as_ref()
             .ok_or_else(|| "Vault is not configured: set VAULT_ADDR and VAULT_TOKEN".to_owned())?;
-        let url = vault
-            .addr
+        let mut base = vault.addr.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let url = base
             .join(&format!("v1/{}/data/{path}", vault.mount))
             .map_err(|_| "VAULT_ADDR cannot be combined with the path".to_owned())?;
         let response = self

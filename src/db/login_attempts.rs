@@ -1,6 +1,7 @@
 //! Queries on `login_attempts`, written once for both backends.
 
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
 
 use super::models::LoginAttemptRow;
@@ -9,13 +10,20 @@ use super::with_conn;
 use crate::domain::{LoginAttempt, Timestamp};
 use crate::error::Result;
 
-pub async fn insert(pool: &super::DbPool, attempt: &LoginAttempt) -> Result<()> {
+/// Stores a started login; `Ok(false)` when its organization no longer exists.
+pub async fn insert(pool: &super::DbPool, attempt: &LoginAttempt) -> Result<bool> {
     let row = LoginAttemptRow::from(attempt);
-    with_conn!(pool, |conn| diesel::insert_into(login_attempts::table)
-        .values(&row)
-        .execute(conn)
-        .await)?;
-    Ok(())
+    let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
+        diesel::insert_into(login_attempts::table)
+            .values(&row)
+            .execute(conn)
+            .await
+    ))?;
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(false),
+        Err(other) => Err(super::query_error(other)),
+    }
 }
 
 /// Marks the attempt stored under `state_key` as consumed and returns it, in one statement:

@@ -9,9 +9,12 @@ mod models;
 pub mod orgs;
 mod schema;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{ConnectionError, SqliteConnection};
 use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
@@ -60,9 +63,16 @@ impl Backend {
     }
 }
 
-/// A pool of connections to one of the two backends.
+/// A pool of connections to one of the two backends, counting the statements it runs.
 #[derive(Clone)]
-pub enum DbPool {
+pub struct DbPool {
+    pools: Pools,
+    statements: Arc<AtomicU64>,
+}
+
+/// The backend-specific pool inside a [`DbPool`].
+#[derive(Clone)]
+pub enum Pools {
     Postgres(Pool<AsyncPgConnection>),
     Sqlite(Pool<SqliteConn>),
 }
@@ -71,13 +81,13 @@ pub enum DbPool {
 /// The body evaluates to a `diesel::QueryResult`; the macro maps failures to [`Error`].
 macro_rules! with_conn {
     ($pool:expr, |$conn:ident| $body:expr) => {
-        match $pool {
-            $crate::db::DbPool::Postgres(pool) => {
+        match &$pool.pools {
+            $crate::db::Pools::Postgres(pool) => {
                 let mut object = pool.get().await.map_err($crate::db::pool_error)?;
                 let $conn = &mut *object;
                 $body.map_err($crate::db::query_error)
             }
-            $crate::db::DbPool::Sqlite(pool) => {
+            $crate::db::Pools::Sqlite(pool) => {
                 let mut object = pool.get().await.map_err($crate::db::pool_error)?;
                 let $conn = &mut *object;
                 $body.map_err($crate::db::query_error)
@@ -101,32 +111,47 @@ impl DbPool {
                     .context("building the database pool")?
             };
         }
-        Ok(match Backend::from_url(url)? {
-            Backend::Postgres => Self::Postgres(pool!(AsyncDieselConnectionManager::<
-                AsyncPgConnection,
-            >::new(url))),
+        let statements = Arc::new(AtomicU64::new(0));
+        let pools = match Backend::from_url(url)? {
+            Backend::Postgres => {
+                let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                let counter = statements.clone();
+                config.custom_setup =
+                    Box::new(move |url| Box::pin(open_postgres(url.to_owned(), counter.clone())));
+                Pools::Postgres(pool!(
+                    AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config)
+                ))
+            }
             Backend::Sqlite => {
                 let mut config = ManagerConfig::<SqliteConn>::default();
-                config.custom_setup = Box::new(|url| Box::pin(open_sqlite(url.to_owned())));
-                Self::Sqlite(pool!(
+                let counter = statements.clone();
+                config.custom_setup =
+                    Box::new(move |url| Box::pin(open_sqlite(url.to_owned(), counter.clone())));
+                Pools::Sqlite(pool!(
                     AsyncDieselConnectionManager::<SqliteConn>::new_with_config(url, config)
                 ))
             }
-        })
+        };
+        Ok(Self { pools, statements })
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Self::Postgres(_) => Backend::Postgres,
-            Self::Sqlite(_) => Backend::Sqlite,
+        match self.pools {
+            Pools::Postgres(_) => Backend::Postgres,
+            Pools::Sqlite(_) => Backend::Sqlite,
         }
+    }
+
+    /// How many SQL statements this pool's connections have run (migrations included).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Applies every pending embedded migration; returns how many ran.
     /// Needs the multi-threaded tokio runtime (the harness blocks in place).
     pub async fn migrate(&self) -> anyhow::Result<usize> {
-        let applied = match self {
-            Self::Postgres(pool) => {
+        let applied = match &self.pools {
+            Pools::Postgres(pool) => {
                 // Instances that start together take turns: a session lock held on a
                 // second connection while the harness migrates on its own.
                 let mut lock = pool.get().await.context("connecting to PostgreSQL")?;
@@ -143,7 +168,7 @@ impl DbPool {
                     .context("releasing the migration lock")?;
                 applied
             }
-            Self::Sqlite(pool) => {
+            Pools::Sqlite(pool) => {
                 let mut harness = AsyncMigrationHarness::new(
                     pool.get().await.context("opening the SQLite database")?,
                 );
@@ -161,9 +186,29 @@ impl DbPool {
     }
 }
 
+/// Counts every statement a connection starts.
+fn count_statements(counter: Arc<AtomicU64>) -> impl Instrumentation {
+    move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Opens one PostgreSQL connection.
+async fn open_postgres(
+    url: String,
+    counter: Arc<AtomicU64>,
+) -> Result<AsyncPgConnection, ConnectionError> {
+    let mut conn = AsyncPgConnection::establish(&url).await?;
+    conn.set_instrumentation(count_statements(counter));
+    Ok(conn)
+}
+
 /// Opens one SQLite connection with the settings every connection needs.
-async fn open_sqlite(url: String) -> Result<SqliteConn, ConnectionError> {
+async fn open_sqlite(url: String, counter: Arc<AtomicU64>) -> Result<SqliteConn, ConnectionError> {
     let mut conn = SqliteConn::establish(&url).await?;
+    conn.set_instrumentation(count_statements(counter));
     conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
         .await
         .map_err(ConnectionError::CouldntSetupConfiguration)?;

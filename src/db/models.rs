@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{login_attempts, vipps_orgs};
 use crate::domain::{
-    Environment, InvalidInput, LoginAttempt, LoginSecret, NewOrgFields, NewVippsOrg,
+    ClientId, Environment, InvalidInput, LoginAttempt, LoginSecret, NewOrgFields, NewVippsOrg,
     NextRelativeUrl, OrgId, RedirectUri, Scopes, Timestamp, TokenEndpointAuthMethod, VippsOrg,
 };
 use crate::error::Error;
@@ -81,11 +81,14 @@ impl OrgRow {
     }
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+/// No `Debug`: the row holds the nonce and the PKCE verifier.
+#[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = login_attempts, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(super) struct LoginAttemptRow {
     pub state_key: String,
     pub org_id: String,
+    pub environment: String,
+    pub client_id: String,
     pub nonce: String,
     pub code_verifier: String,
     pub redirect_uri: String,
@@ -101,6 +104,8 @@ impl From<&LoginAttempt> for LoginAttemptRow {
         Self {
             state_key: attempt.state_key.clone(),
             org_id: attempt.org_id.as_str().to_owned(),
+            environment: attempt.environment.as_str().to_owned(),
+            client_id: attempt.client_id.as_str().to_owned(),
             nonce: attempt.nonce.as_str().to_owned(),
             code_verifier: attempt.code_verifier.as_str().to_owned(),
             redirect_uri: attempt.redirect_uri.as_str().to_owned(),
@@ -120,6 +125,8 @@ impl LoginAttemptRow {
             let scopes: Vec<&str> = self.scopes.split(' ').collect();
             Ok(LoginAttempt {
                 org_id: OrgId::parse(&self.org_id)?,
+                environment: Environment::parse(&self.environment)?,
+                client_id: ClientId::parse(&self.client_id)?,
                 redirect_uri: RedirectUri::parse(&self.redirect_uri)?,
                 scopes: Scopes::parse(&scopes)?,
                 next_relative_url: NextRelativeUrl::parse(Some(&self.next_relative_url))?,

@@ -21,6 +21,8 @@ diesel::table! {
     login_attempts (state_key) {
         state_key -> Text,
         org_id -> Text,
+        environment -> Text,
+        client_id -> Text,
         nonce -> Text,
         code_verifier -> Text,
         redirect_uri -> Text,

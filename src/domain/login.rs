@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
-use super::{InvalidInput, OrgId, RedirectUri, Scopes, Timestamp};
+use super::{ClientId, Environment, InvalidInput, OrgId, RedirectUri, Scopes, Timestamp};
 
 /// Where the app continues after the login: a path on the app's own origin (`/…`), never an
 /// open redirect. No scheme, no `//host`, no backslash, no control characters.
@@ -123,6 +123,10 @@ pub struct LoginAttempt {
     /// [`state_key`] of the `state`.
     pub state_key: String,
     pub org_id: OrgId,
+    /// The organization's environment and client when the login started: a login completes
+    /// only with the client it was started for.
+    pub environment: Environment,
+    pub client_id: ClientId,
     pub nonce: LoginSecret,
     pub code_verifier: LoginSecret,
     /// Sent again, byte for byte, with the code exchange.
@@ -173,8 +177,8 @@ impl ProviderError {
     }
 }
 
-/// What came back on the redirect URI.
-#[derive(Debug, Clone)]
+/// What came back on the redirect URI. `Debug` leaves the code out.
+#[derive(Clone)]
 pub enum AuthorizationResponse {
     /// The user approved; the code is exchanged once.
     Code(String),
@@ -182,11 +186,32 @@ pub enum AuthorizationResponse {
     Error(ProviderError),
 }
 
-/// A request to complete a login, parsed from the redirect's query parameters.
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for AuthorizationResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Code(_) => f.write_str("Code(..)"),
+            Self::Error(error) => f.debug_tuple("Error").field(error).finish(),
+        }
+    }
+}
+
+/// A request to complete a login, parsed from the redirect's query parameters. `Debug`
+/// leaves the state and the code out.
+#[derive(Clone)]
 pub struct CompleteLogin {
     pub state: String,
     pub response: AuthorizationResponse,
+    /// The `scope` on the redirect (Vipps repeats the requested scopes).
+    pub scope: Option<String>,
+}
+
+impl std::fmt::Debug for CompleteLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompleteLogin")
+            .field("response", &self.response)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CompleteLogin {
@@ -196,6 +221,7 @@ impl CompleteLogin {
     pub fn parse(
         state: Option<&str>,
         code: Option<&str>,
+        scope: Option<&str>,
         error: Option<&str>,
         error_description: Option<&str>,
         error_hint: Option<&str>,
@@ -234,7 +260,11 @@ impl CompleteLogin {
                 ));
             }
         };
-        Ok(Self { state, response })
+        Ok(Self {
+            state,
+            response,
+            scope: scope.filter(|s| !s.is_empty()).map(str::to_owned),
+        })
     }
 }
 
@@ -357,11 +387,18 @@ mod tests {
 
     #[test]
     fn completion_needs_state_and_code_or_error() {
-        assert!(CompleteLogin::parse(None, Some("c"), None, None, None).is_err());
-        assert!(CompleteLogin::parse(Some("s"), None, None, None, None).is_err());
-        assert!(CompleteLogin::parse(Some("s"), Some("a b"), None, None, None).is_err());
-        let cancelled =
-            CompleteLogin::parse(Some("s"), None, Some("access_denied"), Some("x"), None).unwrap();
+        assert!(CompleteLogin::parse(None, Some("c"), None, None, None, None).is_err());
+        assert!(CompleteLogin::parse(Some("s"), None, None, None, None, None).is_err());
+        assert!(CompleteLogin::parse(Some("s"), Some("a b"), None, None, None, None).is_err());
+        let cancelled = CompleteLogin::parse(
+            Some("s"),
+            None,
+            None,
+            Some("access_denied"),
+            Some("x"),
+            None,
+        )
+        .unwrap();
         assert!(matches!(cancelled.response, AuthorizationResponse::Error(ref e) if e.is_cancel()));
     }
 

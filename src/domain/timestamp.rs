@@ -29,10 +29,20 @@ impl Timestamp {
         }
     }
 
-    /// This moment plus `duration` (saturating at the far future).
+    /// This moment plus `duration`; configuration bounds every duration passed here to
+    /// hours, far from chrono's range.
     pub fn plus(self, duration: std::time::Duration) -> Timestamp {
         let delta = chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
-        Self(self.0.checked_add_signed(delta).unwrap_or(self.0))
+        Self(
+            self.0
+                .checked_add_signed(delta)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn unix(self) -> i64 {
+        self.0.timestamp()
     }
 
     /// This moment minus `duration`.

@@ -55,7 +55,10 @@ impl PhoneNumber {
     pub fn parse(field: &'static str, value: &str) -> Result<Self, InvalidInput> {
         let trimmed = value.trim();
         let body = trimmed.strip_prefix('+').unwrap_or(trimmed);
-        if !body.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') {
+        if !body
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+        {
             return Err(InvalidInput::field(
                 field,
                 "must be digits with the country code, as in `4712345678` or `+47 123 45 678`",

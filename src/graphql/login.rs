@@ -40,7 +40,7 @@ pub struct CompleteVippsLoginInput {
     state: String,
     /// `code` from the redirect (absent when Vipps sent an `error`).
     code: Option<String>,
-    /// `scope` from the redirect (informational; the granted scopes come from Vipps).
+    /// `scope` from the redirect: the scopes granted, when the token response does not say.
     scope: Option<String>,
     /// `error` from the redirect, such as `access_denied` when the user cancelled.
     error: Option<String>,
@@ -202,6 +202,7 @@ impl LoginMutation {
         let request = CompleteLogin::parse(
             Some(&input.state),
             input.code.as_deref(),
+            input.scope.as_deref(),
             input.error.as_deref(),
             input.error_description.as_deref(),
             input.error_hint.as_deref(),

@@ -96,6 +96,7 @@ pub async fn callback(State(app): State<Arc<App>>, query: LegacyQuery) -> Result
     let request = CompleteLogin::parse(
         query.get("state"),
         query.get("code"),
+        query.get("scope"),
         query.get("error"),
         query.get("errordescription"),
         query.get("errorhint"),

@@ -38,11 +38,16 @@ pub(super) async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
         "frontchannel_logout_supported": false,
         "frontchannel_logout_session_supported": false,
     });
-    json_response(StatusCode::OK, &body, "max-age=3600")
+    json_response(StatusCode::OK, &body, &cache_control(&shared))
+}
+
+fn cache_control(shared: &Shared) -> String {
+    let seconds = shared.max_age.load(std::sync::atomic::Ordering::Relaxed);
+    format!("max-age={seconds}")
 }
 
 /// `GET …/.well-known/jwks.json`.
 pub(super) async fn jwks(State(shared): State<Arc<Shared>>) -> Response {
     let body = read(&shared.keys).jwks();
-    json_response(StatusCode::OK, &body, "max-age=3600")
+    json_response(StatusCode::OK, &body, &cache_control(&shared))
 }

@@ -63,6 +63,8 @@ struct Shared {
     codes: Mutex<HashMap<String, CodeGrant>>,
     tokens: Mutex<HashMap<String, AccessGrant>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// `max-age` of the discovery document and the JWKS.
+    max_age: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -120,6 +122,7 @@ impl MockVipps {
             codes: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
+            max_age: std::sync::atomic::AtomicU64::new(3600),
         });
         let app = router(&shared);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -146,6 +149,14 @@ impl MockVipps {
     /// `http://127.0.0.1:PORT/access-management-1.0/access/` (trailing slash, like Vipps).
     pub fn issuer(&self) -> String {
         self.shared.issuer()
+    }
+
+    /// The `Cache-Control: max-age` (seconds) of the discovery document and the JWKS from now
+    /// on (Vipps sends 3600).
+    pub fn set_max_age(&self, seconds: u64) {
+        self.shared
+            .max_age
+            .store(seconds, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// How authorize answers from now on.

@@ -66,6 +66,8 @@ pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
     let attempt = LoginAttempt {
         state_key: state_key(state.as_str()),
         org_id: org.org_id.clone(),
+        environment: org.environment,
+        client_id: org.client_id.clone(),
         nonce,
         code_verifier,
         redirect_uri: org.redirect_uri.clone(),
@@ -74,7 +76,12 @@ pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
         created_at: now,
         expires_at,
     };
-    db::login_attempts::insert(&app.db, &attempt).await?;
+    if !db::login_attempts::insert(&app.db, &attempt).await? {
+        return Err(Error::NotFound(format!(
+            "no vipps org with org_id `{}`",
+            org.org_id
+        )));
+    }
     purge_now_and_then(app, now).await;
     tracing::info!(org_id = %org.org_id, "login started");
     Ok(LoginStart {
@@ -106,13 +113,19 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
         }
     };
     let org = match orgs::find(app, &attempt.org_id).await? {
-        Some(org) if org.vipps_enabled => org,
-        Some(org) => return Err(Error::VippsDisabled(org.org_id.to_string())),
-        None => return Err(Error::LoginStateInvalid),
+        Some(org) if !org.vipps_enabled => {
+            return Err(Error::VippsDisabled(org.org_id.to_string()));
+        }
+        Some(org)
+            if org.environment == attempt.environment && org.client_id == attempt.client_id =>
+        {
+            org
+        }
+        _ => return Err(Error::LoginStateInvalid),
     };
     let client_secret = app.secrets.resolve(&org.client_secret_ref).await?;
     let discovery = app.vipps.discovery(org.environment).await?;
-    let tokens = app
+    let exchanged = app
         .vipps
         .exchange_code(
             &discovery,
@@ -124,7 +137,13 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
                 code_verifier: &attempt.code_verifier,
             },
         )
-        .await?;
+        .await;
+    if let Err(Error::LoginFailed(refusal)) = &exchanged
+        && refusal.error == "invalid_client"
+    {
+        app.secrets.forget(&org.client_secret_ref);
+    }
+    let tokens = exchanged?;
     let id_token = app
         .vipps
         .verify_id_token(
@@ -137,7 +156,7 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
             },
         )
         .await?;
-    let nin_granted = match &tokens.scope {
+    let nin_granted = match tokens.scope.as_ref().or(request.scope.as_ref()) {
         Some(granted) => granted.split(' ').any(|s| s == Scope::Nin.as_str()),
         None => attempt.scopes.iter().any(|s| s == Scope::Nin),
     };

@@ -21,6 +21,8 @@ pub struct IdToken {
 
 #[derive(Deserialize)]
 struct Claims {
+    /// A string: an array would pass the library's issuer check if any element matched.
+    iss: String,
     sub: String,
     iat: i64,
     #[serde(default)]
@@ -70,6 +72,9 @@ impl VippsClient {
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|e| invalid(reason(e.kind())))?
             .claims;
+        if claims.iss != self.issuer_url(expected.environment) {
+            return Err(invalid("its issuer (`iss`) is not the configured one"));
+        }
         let now = chrono::Utc::now().timestamp();
         if claims.iat > now.saturating_add(LEEWAY_SECS as i64) {
             return Err(invalid("it is issued in the future (`iat`)"));

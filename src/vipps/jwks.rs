@@ -78,6 +78,7 @@ impl VippsClient {
         discovery: &Discovery,
         kid: Option<&str>,
     ) -> Result<DecodingKey> {
+        let asked = std::time::Instant::now();
         let cache = &self.issuer(environment).keys;
         let fetch = || self.fetch_keys(&discovery.jwks_uri);
         let keys = cache.get(WHAT, fetch).await?;
@@ -86,7 +87,13 @@ impl VippsClient {
         {
             return Ok(key.clone());
         }
-        let keys: Arc<KeySet> = cache.refetch(REFETCH_COOLDOWN, fetch).await?;
+        let keys: Arc<KeySet> = cache.refetch(WHAT, asked, REFETCH_COOLDOWN, fetch).await?;
+        if keys.source != discovery.jwks_uri {
+            return Err(unavailable(
+                WHAT,
+                anyhow::anyhow!("the provider moved its key set; not refetched yet"),
+            ));
+        }
         keys.find(kid).cloned().ok_or_else(|| {
             Error::IdTokenInvalid("it is signed with a key the provider does not publish".into())
         })

@@ -168,7 +168,8 @@ async fn refusal(what: &'static str, response: reqwest::Response) -> Error {
             b.error_hint.as_deref(),
         )
     });
-    if status.is_server_error() || status.as_u16() == 429 {
+    let refused = status.is_client_error() && !matches!(status.as_u16(), 408 | 429);
+    if !refused {
         let detail = provider.map(|p| p.error).unwrap_or_default();
         return unavailable(what, anyhow::anyhow!("HTTP {} {detail}", status.as_u16()));
     }

@@ -1,62 +1,83 @@
 //! The userinfo call and the mapping of Vipps' claims into [`VippsUserInfo`].
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::{Discovery, VippsClient, refusal, send, unavailable, with_merchant};
-use crate::domain::{AddressType, MerchantSerialNumber, VippsAddress, VippsUserInfo};
+use crate::domain::{AddressType, MerchantSerialNumber, PhoneNumber, VippsAddress, VippsUserInfo};
 use crate::error::{Error, Result};
 
 const WHAT: &str = "userinfo endpoint";
 
-/// The claims Vipps' userinfo returns; each depends on a scope.
-#[derive(Deserialize)]
-struct Claims {
-    sub: String,
-    sid: Option<String>,
-    name: Option<String>,
-    given_name: Option<String>,
-    family_name: Option<String>,
-    email: Option<String>,
-    email_verified: Option<bool>,
-    phone_number: Option<String>,
-    birthdate: Option<String>,
-    address: Option<Address>,
-    #[serde(default)]
-    other_addresses: Vec<Address>,
-    nin: Option<String>,
+/// A claim as a non-blank string; any other type counts as absent.
+fn text(claims: &Value, name: &str) -> Option<String> {
+    claims
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|v| !v.trim().is_empty())
+        .map(str::to_owned)
 }
 
-#[derive(Deserialize)]
-struct Address {
-    address_type: Option<String>,
-    country: Option<String>,
-    formatted: Option<String>,
-    postal_code: Option<String>,
-    region: Option<String>,
-    street_address: Option<String>,
-}
-
-impl Address {
-    /// Empty strings mean "none"; an address with no part at all is no address.
-    fn into_domain(self) -> Option<VippsAddress> {
-        VippsAddress {
-            address_type: self
-                .address_type
-                .as_deref()
-                .and_then(AddressType::from_claim),
-            country: present(self.country),
-            formatted: present(self.formatted),
-            postal_code: present(self.postal_code),
-            region: present(self.region),
-            street_address: present(self.street_address),
-        }
-        .non_empty()
+/// A boolean claim; providers that send `"true"`/`"false"` strings are understood too.
+fn flag(claims: &Value, name: &str) -> Option<bool> {
+    match claims.get(name)? {
+        Value::Bool(value) => Some(*value),
+        Value::String(value) if value.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(value) if value.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
     }
 }
 
-/// `None` for a missing or blank claim.
-fn present(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
+/// An address object; empty strings mean "none", and an address with no part is no address.
+fn address(value: &Value) -> Option<VippsAddress> {
+    value.as_object()?;
+    VippsAddress {
+        address_type: text(value, "address_type")
+            .as_deref()
+            .and_then(AddressType::from_claim),
+        country: text(value, "country"),
+        formatted: text(value, "formatted"),
+        postal_code: text(value, "postal_code"),
+        region: text(value, "region"),
+        street_address: text(value, "street_address"),
+    }
+    .non_empty()
+}
+
+/// The userinfo claims as a profile. Each claim is read on its own: one of an unexpected
+/// type is left out instead of failing a login whose code is already spent.
+fn profile(claims: &Value, sub: String, nin_granted: bool) -> VippsUserInfo {
+    let birthdate = text(claims, "birthdate").and_then(|date| {
+        let parsed = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok();
+        if parsed.is_none() {
+            tracing::warn!("userinfo `birthdate` is not YYYY-MM-DD; left out");
+        }
+        parsed
+    });
+    let phone_number = text(claims, "phone_number").and_then(|phone| {
+        let parsed = PhoneNumber::parse("phone_number", &phone).ok();
+        if parsed.is_none() {
+            tracing::warn!("userinfo `phone_number` is not a phone number; left out");
+        }
+        parsed.map(|p| p.as_str().to_owned())
+    });
+    VippsUserInfo {
+        subject_identifier: sub,
+        session_identifier: text(claims, "sid"),
+        name: text(claims, "name"),
+        given_name: text(claims, "given_name"),
+        family_name: text(claims, "family_name"),
+        email: text(claims, "email"),
+        email_verified: flag(claims, "email_verified"),
+        phone_number,
+        birthdate,
+        address: claims.get("address").and_then(address),
+        other_addresses: claims
+            .get("other_addresses")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(address).collect())
+            .unwrap_or_default(),
+        nin: text(claims, "nin").filter(|_| nin_granted),
+    }
 }
 
 impl VippsClient {
@@ -82,38 +103,16 @@ impl VippsClient {
             .bytes()
             .await
             .map_err(|e| unavailable(WHAT, e.without_url().into()))?;
-        let claims: Claims = serde_json::from_slice(&body).map_err(|_| {
-            unavailable(WHAT, anyhow::anyhow!("the userinfo answer is not readable"))
+        let claims: Value = serde_json::from_slice(&body)
+            .map_err(|_| unavailable(WHAT, anyhow::anyhow!("the userinfo answer is not JSON")))?;
+        let sub = text(&claims, "sub").ok_or_else(|| {
+            unavailable(WHAT, anyhow::anyhow!("the userinfo answer has no `sub`"))
         })?;
-        if claims.sub != id_token_sub {
+        if sub != id_token_sub {
             return Err(Error::IdTokenInvalid(
                 "userinfo answers for a different user (`sub`) than the ID token".into(),
             ));
         }
-        let birthdate = present(claims.birthdate).and_then(|date| {
-            let parsed = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok();
-            if parsed.is_none() {
-                tracing::warn!("userinfo `birthdate` is not YYYY-MM-DD; left out");
-            }
-            parsed
-        });
-        Ok(VippsUserInfo {
-            subject_identifier: claims.sub,
-            session_identifier: present(claims.sid),
-            name: present(claims.name),
-            given_name: present(claims.given_name),
-            family_name: present(claims.family_name),
-            email: present(claims.email),
-            email_verified: claims.email_verified,
-            phone_number: present(claims.phone_number),
-            birthdate,
-            address: claims.address.and_then(Address::into_domain),
-            other_addresses: claims
-                .other_addresses
-                .into_iter()
-                .filter_map(Address::into_domain)
-                .collect(),
-            nin: present(claims.nin).filter(|_| nin_granted),
-        })
+        Ok(profile(&claims, sub, nin_granted))
     }
 }

@@ -455,12 +455,14 @@ async fn cached_keys_keep_working_while_the_jwks_is_down() {
     }
 
     rig.mock.rotate_keys(false);
-    let redirect = rig.approved_redirect().await;
-    assert_eq!(
-        error_code(&rig.complete(&redirect).await),
-        "VIPPS_UNAVAILABLE",
-        "a new key cannot be fetched while the JWKS is down"
-    );
+    for _ in 0..2 {
+        let redirect = rig.approved_redirect().await;
+        assert_eq!(
+            error_code(&rig.complete(&redirect).await),
+            "VIPPS_UNAVAILABLE",
+            "a new key cannot be fetched while the JWKS is down"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -645,4 +647,112 @@ async fn the_server_does_not_serve_the_mock_provider() {
     ] {
         rig.app.get(path).await.problem(404, "NOT_FOUND");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stale_discovery_and_keys_are_served_while_the_provider_is_down() {
+    let rig = LoginRig::new().await;
+    rig.mock.set_max_age(1);
+    let redirect = rig.approved_redirect().await;
+    assert!(rig.complete(&redirect).await["errors"].is_null());
+    let redirect = rig.approved_redirect().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for endpoint in [Endpoint::Discovery, Endpoint::Jwks] {
+        rig.mock.inject(Fault::Status {
+            endpoint,
+            status: 503,
+            shape: ErrorShape::Description,
+        });
+    }
+    let (discovery, jwks) = (
+        rig.mock.request_count(Endpoint::Discovery),
+        rig.mock.request_count(Endpoint::Jwks),
+    );
+    let body = rig.complete(&redirect).await;
+    assert!(body["errors"].is_null(), "stale copies verify: {body}");
+    assert_eq!(
+        rig.mock.request_count(Endpoint::Discovery),
+        discovery + 1,
+        "refresh tried"
+    );
+    assert_eq!(
+        rig.mock.request_count(Endpoint::Jwks),
+        jwks + 1,
+        "refresh tried"
+    );
+
+    let started = rig
+        .app
+        .get(&format!("/vipps/login/start?orgId={ORG_ID}"))
+        .await;
+    assert_eq!(started.status, 200, "{}", started.text);
+    assert_eq!(
+        rig.mock.request_count(Endpoint::Discovery),
+        discovery + 1,
+        "a failed refresh is not retried at once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_logins_with_a_new_key_refetch_the_jwks_once() {
+    let rig = LoginRig::new().await;
+    let redirect = rig.approved_redirect().await;
+    assert!(rig.complete(&redirect).await["errors"].is_null());
+    rig.mock.rotate_keys(false);
+    let mut redirects = Vec::new();
+    for _ in 0..8 {
+        redirects.push(rig.approved_redirect().await);
+    }
+    let bodies = futures::future::join_all(redirects.iter().map(|r| rig.complete(r))).await;
+    for body in &bodies {
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    assert_eq!(
+        rig.mock.request_count(Endpoint::Jwks),
+        2,
+        "one shared refetch"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_provider_is_vipps_unavailable() {
+    let app = crate::helpers::TestApp::spawn().await;
+    app.create_org(&crate::helpers::org_body(
+        "org_offline",
+        json!({ "environment": "test" }),
+    ))
+    .await;
+    let body = app
+        .graphql(
+            Auth::None,
+            START,
+            json!({ "input": { "orgId": "org_offline" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "VIPPS_UNAVAILABLE");
+    app.get("/vipps/login/start?orgId=org_offline")
+        .await
+        .problem(502, "VIPPS_UNAVAILABLE");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_completes_only_with_the_client_it_started_with() {
+    let rig = LoginRig::new().await;
+    let redirect = rig.approved_redirect().await;
+    let changed = json!({ "client_id": "another-client" });
+    let response = rig
+        .app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/vipps-orgs/{ORG_ID}"),
+            Auth::Admin,
+            &changed,
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(
+        error_code(&rig.complete(&redirect).await),
+        "LOGIN_STATE_INVALID"
+    );
+    assert_eq!(rig.mock.request_count(Endpoint::Token), 0);
 }

@@ -4,9 +4,11 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use vipps_identity::mock_vipps::Endpoint;
+use vipps_identity::mock_vipps::{
+    Endpoint, ErrorShape, Fault, IdTokenForgery, MockAuthMethod, RecordedRequest,
+};
 
-use crate::rig::{CLIENT_SECRET, LoginRig};
+use crate::rig::{CLIENT_SECRET, LoginRig, RigOptions};
 
 /// Every log line of the test binary from the moment the capture is installed.
 fn captured_logs() -> Arc<Mutex<Vec<u8>>> {

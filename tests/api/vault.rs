@@ -106,6 +106,16 @@ async fn vault_failures_are_secret_unavailable_naming_the_reference() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_vault_is_secret_unavailable() {
+    let closed: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+    let rig = rig(closed, VAULT_TOKEN, "vault://vipps/rig/client_secret").await;
+    let redirect = rig.approved_redirect().await;
+    let body = rig.complete(&redirect).await;
+    assert_eq!(error_code(&body), "SECRET_UNAVAILABLE");
+    assert!(message(&body).contains("Vault cannot be reached"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_vault_reference_without_vault_configured_is_secret_unavailable() {
     let rig = LoginRig::with(RigOptions {
         org: json!({ "client_secret_ref": "vault://vipps/rig/client_secret" }),

@@ -3,6 +3,8 @@
 CREATE TABLE login_attempts (
     state_key         TEXT NOT NULL PRIMARY KEY,
     org_id            TEXT NOT NULL REFERENCES vipps_orgs (org_id) ON DELETE CASCADE,
+    environment       TEXT NOT NULL,
+    client_id         TEXT NOT NULL,
     nonce             TEXT NOT NULL,
     code_verifier     TEXT NOT NULL,
     redirect_uri      TEXT NOT NULL,
