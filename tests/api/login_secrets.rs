@@ -112,3 +112,92 @@ async fn a_full_login_leaks_no_secret_into_logs_or_responses() {
         "no JWT (ID token) in a response"
     );
 }
+
+/// The form field `name` of a recorded request body.
+fn form_field(request: &RecordedRequest, name: &str) -> Option<String> {
+    let form = request.body.as_deref().unwrap_or_default();
+    url::form_urlencoded::parse(form.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_logins_with_client_secret_post_leak_nothing_either() {
+    let logs = captured_logs();
+    let rig = LoginRig::with(RigOptions {
+        auth_method: MockAuthMethod::ClientSecretPost,
+        ..RigOptions::default()
+    })
+    .await;
+    let mut responses = String::new();
+    let mut codes = Vec::new();
+    let faults = [
+        Fault::IdToken(IdTokenForgery::WrongNonce),
+        Fault::UserinfoSubMismatch,
+        Fault::Status {
+            endpoint: Endpoint::Token,
+            status: 400,
+            shape: ErrorShape::Description,
+        },
+        Fault::Status {
+            endpoint: Endpoint::Userinfo,
+            status: 500,
+            shape: ErrorShape::Problem,
+        },
+        Fault::Garbage {
+            endpoint: Endpoint::Token,
+        },
+    ];
+    for fault in faults {
+        rig.mock.clear_faults();
+        let redirect = rig.approved_redirect().await;
+        rig.mock.inject(fault);
+        codes.push(redirect["code"].clone());
+        let body = rig.complete(&redirect).await;
+        assert!(
+            !body["errors"].is_null(),
+            "the fault fails the login: {body}"
+        );
+        responses.push_str(&body.to_string());
+    }
+    rig.mock.clear_faults();
+    let redirect = rig.approved_redirect().await;
+    codes.push(redirect["code"].clone());
+    let response = rig.callback(&redirect).await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    responses.push_str(&response.text);
+
+    let requests = rig.mock.requests();
+    let mut secrets = codes;
+    secrets.push(CLIENT_SECRET.to_owned());
+    secrets.push(url::form_urlencoded::byte_serialize(CLIENT_SECRET.as_bytes()).collect());
+    for request in requests.iter().filter(|r| r.endpoint == Endpoint::Token) {
+        secrets.push(form_field(request, "code_verifier").expect("verifier sent"));
+        assert_eq!(
+            form_field(request, "client_secret").as_deref(),
+            Some(CLIENT_SECRET)
+        );
+    }
+    for request in requests.iter().filter(|r| r.endpoint == Endpoint::Userinfo) {
+        let bearer = request
+            .headers
+            .iter()
+            .find(|(name, _)| name == "authorization")
+            .map(|(_, value)| value["Bearer ".len()..].to_owned())
+            .expect("bearer token");
+        secrets.push(bearer);
+    }
+    let logs = String::from_utf8_lossy(&logs.lock().expect("logs")).into_owned();
+    assert!(
+        logs.contains("ID token refused"),
+        "the failures were logged"
+    );
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret is in the logs");
+        assert!(
+            !responses.contains(secret.as_str()),
+            "a secret is in a response"
+        );
+    }
+    assert!(!logs.contains("eyJ") && !responses.contains("eyJ"));
+}
