@@ -11,6 +11,7 @@ use crate::auth::AdminToken;
 use crate::config::{Config, LoginConfig};
 use crate::db::DbPool;
 use crate::secrets::SecretResolver;
+use crate::sessions::SessionKeys;
 use crate::vipps::VippsClient;
 
 /// Login settings and the bookkeeping of expired attempts.
@@ -28,6 +29,7 @@ pub struct App {
     pub admin: AdminToken,
     pub vipps: VippsClient,
     pub secrets: SecretResolver,
+    pub sessions: SessionKeys,
     pub login: LoginSettings,
     /// Serializes organization updates within this instance; the optimistic check in
     /// `service::orgs::update` covers other instances.
@@ -42,6 +44,17 @@ impl App {
         login: &LoginConfig,
     ) -> anyhow::Result<Arc<Self>> {
         crate::vipps::self_test()?;
+        let (sessions, generated) = SessionKeys::load_or_create(
+            &login.session_key_file,
+            &login.session_issuer,
+            Duration::from_secs(login.session_ttl_secs),
+        )?;
+        if generated {
+            tracing::warn!(
+                file = %login.session_key_file.display(),
+                "generated a new session signing key; keep this file (and share it between instances)"
+            );
+        }
         let applied = db.migrate().await.context("migrating the database")?;
         tracing::info!(backend = ?db.backend(), applied, "database ready");
         let vault_http = reqwest::Client::builder()
@@ -54,6 +67,7 @@ impl App {
             admin,
             vipps: VippsClient::new(login)?,
             secrets: SecretResolver::new(login, vault_http),
+            sessions,
             login: LoginSettings {
                 ttl: Duration::from_secs(login.login_ttl_secs),
                 last_purge: std::sync::Mutex::new(None),

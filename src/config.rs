@@ -124,6 +124,30 @@ pub struct LoginConfig {
     #[arg(long, env = "VAULT_KV_MOUNT", default_value = "secret", global = true)]
     pub vault_kv_mount: String,
 
+    /// PEM file (PKCS#8 Ed25519) with the key that signs session tokens. Generated and written
+    /// there on first start when missing; an unreadable file stops the server. Instances that
+    /// share a database must share this file.
+    #[arg(
+        long,
+        env = "SESSION_KEY_FILE",
+        default_value = "vipps-identity-session-key.pem",
+        global = true
+    )]
+    pub session_key_file: std::path::PathBuf,
+
+    /// `iss` of session tokens.
+    #[arg(
+        long,
+        env = "SESSION_ISSUER",
+        default_value = "vipps-identity",
+        global = true
+    )]
+    pub session_issuer: String,
+
+    /// Seconds a session token stays valid.
+    #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=2_592_000), global = true)]
+    pub session_ttl_secs: u64,
+
     /// Seconds a resolved client secret is kept in memory before it is read again.
     #[arg(long, env = "SECRET_CACHE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600), global = true)]
     pub secret_cache_secs: u64,

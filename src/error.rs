@@ -58,6 +58,18 @@ pub enum Error {
     /// The organization's client secret cannot be read from where its reference points.
     #[error("the client secret `{reference}` cannot be read: {reason}")]
     SecretUnavailable { reference: String, reason: String },
+    /// Several users of the organization match the login by phone number or verified e-mail;
+    /// an administrator must resolve the duplicates. Nothing was linked.
+    #[error("the Vipps user matches several users of this organization; nothing was linked")]
+    LinkAmbiguous,
+    /// The organization accepts only pre-provisioned users and none matches the login.
+    #[error(
+        "this organization has no user for this Vipps account; ask an administrator to register you"
+    )]
+    NoAccount,
+    /// The session token is missing, expired, forged or for another organization.
+    #[error("a valid session token is needed: send `Authorization: Bearer <session token>`")]
+    SessionInvalid,
     /// The database cannot be reached or is busy; the client may retry.
     #[error("the database is unavailable; try again shortly")]
     DatabaseUnavailable(#[source] anyhow::Error),
@@ -76,7 +88,9 @@ impl Error {
             Error::NotFound(_) => "NOT_FOUND",
             Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             Error::Conflict(_) => "CONFLICT",
-            Error::Unauthenticated => "UNAUTHENTICATED",
+            Error::Unauthenticated | Error::SessionInvalid => "UNAUTHENTICATED",
+            Error::LinkAmbiguous => "LINK_AMBIGUOUS",
+            Error::NoAccount => "NO_ACCOUNT",
             Error::VippsDisabled(_) => "VIPPS_DISABLED",
             Error::LoginStateInvalid => "LOGIN_STATE_INVALID",
             Error::LoginStateExpired => "LOGIN_STATE_EXPIRED",
@@ -94,7 +108,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::InvalidInput(_) => 400,
-            Error::Unauthenticated => 401,
+            Error::Unauthenticated | Error::SessionInvalid => 401,
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
@@ -105,7 +119,9 @@ impl Error {
             | Error::LoginStateExpired
             | Error::LoginCancelled(_)
             | Error::LoginFailed(_)
-            | Error::IdTokenInvalid(_) => 422,
+            | Error::IdTokenInvalid(_)
+            | Error::LinkAmbiguous
+            | Error::NoAccount => 422,
             Error::VippsUnavailable { .. } => 502,
             Error::SecretUnavailable { .. } | Error::DatabaseUnavailable(_) => 503,
             Error::Internal(_) => 500,

@@ -8,6 +8,7 @@
 //! - [`graphql`]: the GraphQL adapter, its endpoint and the self-hosted GraphiQL;
 //! - [`vipps`]: the OpenID Connect client (discovery, token, JWKS, userinfo);
 //! - [`secrets`]: resolves client-secret references (env, file, Vault);
+//! - [`sessions`]: session tokens (Ed25519 JWTs) and their public key set;
 //! - [`auth`]: the admin bearer token;
 //! - [`mock_vipps`]: a fake Vipps Login provider for tests and local development; never mounted by `serve`;
 //! - [`config`], [`telemetry`], [`app`]: start-up wiring shared by `main` and the tests.
@@ -23,6 +24,7 @@ pub mod http;
 pub mod mock_vipps;
 pub mod secrets;
 pub mod service;
+pub mod sessions;
 pub mod telemetry;
 pub mod vipps;
 

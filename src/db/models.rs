@@ -3,10 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{login_attempts, vipps_orgs};
+use super::schema::{login_attempts, users, vipps_identities, vipps_orgs};
 use crate::domain::{
-    ClientId, Environment, InvalidInput, LoginAttempt, LoginSecret, NewOrgFields, NewVippsOrg,
-    NextRelativeUrl, OrgId, RedirectUri, Scopes, Timestamp, TokenEndpointAuthMethod, VippsOrg,
+    ClientId, Email, Environment, InvalidInput, LoginAttempt, LoginProfile, LoginSecret,
+    NewOrgFields, NewVippsOrg, NextRelativeUrl, OrgId, PhoneNumber, RedirectUri, Scopes, Timestamp,
+    TokenEndpointAuthMethod, User, UserId, VippsIdentity, VippsOrg,
 };
 use crate::error::Error;
 
@@ -139,5 +140,126 @@ impl LoginAttemptRow {
         };
         parse()
             .map_err(|e| Error::Internal(anyhow::anyhow!("stored login attempt is invalid: {e}")))
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(super) struct UserRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub phone_number: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
+}
+
+impl From<&User> for UserRow {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.as_str().to_owned(),
+            org_id: user.org_id.as_str().to_owned(),
+            name: user.name.clone(),
+            given_name: user.given_name.clone(),
+            family_name: user.family_name.clone(),
+            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
+            email_verified: user.email_verified,
+            phone_number: user.phone_number.as_ref().map(|p| p.as_str().to_owned()),
+            created_at: user.created_at.naive_utc(),
+            updated_at: user.updated_at.naive_utc(),
+            last_login_at: user.last_login_at.map(Timestamp::naive_utc),
+        }
+    }
+}
+
+impl UserRow {
+    pub fn into_domain(self) -> Result<User, Error> {
+        let id = self.id.clone();
+        let parse = || -> Result<User, InvalidInput> {
+            Ok(User {
+                id: UserId::parse(&self.id)?,
+                org_id: OrgId::parse(&self.org_id)?,
+                email: self
+                    .email
+                    .as_deref()
+                    .map(|e| Email::parse("email", e))
+                    .transpose()?,
+                phone_number: self
+                    .phone_number
+                    .as_deref()
+                    .map(|p| PhoneNumber::parse("phone_number", p))
+                    .transpose()?,
+                name: self.name,
+                given_name: self.given_name,
+                family_name: self.family_name,
+                email_verified: self.email_verified,
+                created_at: Timestamp::from_utc(self.created_at),
+                updated_at: Timestamp::from_utc(self.updated_at),
+                last_login_at: self.last_login_at.map(Timestamp::from_utc),
+            })
+        };
+        parse().map_err(|e| Error::Internal(anyhow::anyhow!("stored user `{id}` is invalid: {e}")))
+    }
+}
+
+/// The profile a login writes; `None` leaves a column as it is.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub(super) struct ProfileChanges {
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    pub phone_number: Option<String>,
+    pub updated_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
+}
+
+impl ProfileChanges {
+    pub fn from_login(profile: &LoginProfile, now: Timestamp) -> Self {
+        Self {
+            name: profile.name.clone(),
+            given_name: profile.given_name.clone(),
+            family_name: profile.family_name.clone(),
+            email: profile.email.as_ref().map(|e| e.as_str().to_owned()),
+            email_verified: profile.email.as_ref().map(|_| profile.email_verified),
+            phone_number: profile.phone_number.as_ref().map(|p| p.as_str().to_owned()),
+            updated_at: now.naive_utc(),
+            last_login_at: Some(now.naive_utc()),
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = vipps_identities, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(super) struct IdentityRow {
+    pub org_id: String,
+    pub environment: String,
+    pub sub: String,
+    pub user_id: String,
+    pub linked_at: NaiveDateTime,
+    pub last_login_at: NaiveDateTime,
+}
+
+impl IdentityRow {
+    pub fn into_domain(self) -> Result<VippsIdentity, Error> {
+        let parse = || -> Result<VippsIdentity, InvalidInput> {
+            Ok(VippsIdentity {
+                org_id: OrgId::parse(&self.org_id)?,
+                environment: Environment::parse(&self.environment)?,
+                user_id: UserId::parse(&self.user_id)?,
+                sub: self.sub.clone(),
+                linked_at: Timestamp::from_utc(self.linked_at),
+                last_login_at: Timestamp::from_utc(self.last_login_at),
+            })
+        };
+        parse()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("stored vipps identity is invalid: {e}")))
     }
 }

@@ -35,4 +35,34 @@ diesel::table! {
 }
 
 diesel::joinable!(login_attempts -> vipps_orgs (org_id));
-diesel::allow_tables_to_appear_in_same_query!(vipps_orgs, login_attempts);
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        email_verified -> Bool,
+        phone_number -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    vipps_identities (org_id, environment, sub) {
+        org_id -> Text,
+        environment -> Text,
+        sub -> Text,
+        user_id -> Text,
+        linked_at -> Timestamp,
+        last_login_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> vipps_orgs (org_id));
+diesel::joinable!(vipps_identities -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(vipps_orgs, login_attempts, users, vipps_identities);

@@ -5,6 +5,7 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use super::app;
 use super::error::GqlError;
 use super::scalars::{Date, DateTime};
+use super::users::User;
 use crate::domain::{self, CompleteLogin, StartLogin};
 use crate::service::login::{self, LoginResult};
 
@@ -57,6 +58,14 @@ pub struct VippsLoginResult {
     vipps_user_info: VippsUserInfo,
     /// The path given when the login started.
     next_relative_url: String,
+    /// The local user the Vipps account is linked to.
+    user: User,
+    /// A session token for the user: an EdDSA-signed JWT (`aud` = the organization, `sub` =
+    /// the user id), verifiable with the keys at `/.well-known/jwks.json`. Send it as
+    /// `Authorization: Bearer …` to `me`.
+    session_token: String,
+    /// When the session token expires.
+    session_expires_at: DateTime,
 }
 
 /// The kind of a postal address.
@@ -162,6 +171,9 @@ impl From<LoginResult> for VippsLoginResult {
         Self {
             vipps_user_info: result.user_info.into(),
             next_relative_url: result.next_relative_url.as_str().to_owned(),
+            user: User::new(result.user),
+            session_token: result.session.token,
+            session_expires_at: DateTime(result.session.expires_at),
         }
     }
 }

@@ -11,6 +11,7 @@ mod loaders;
 mod login;
 mod orgs;
 mod scalars;
+mod users;
 
 use std::sync::Arc;
 
@@ -31,11 +32,11 @@ pub const MAX_BATCH: usize = 10;
 
 /// Every query root field.
 #[derive(MergedObject, Default)]
-pub struct Query(orgs::OrgQuery);
+pub struct Query(orgs::OrgQuery, users::UserQuery);
 
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
-pub struct Mutation(orgs::OrgMutation, login::LoginMutation);
+pub struct Mutation(orgs::OrgMutation, login::LoginMutation, users::UserMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -59,6 +60,10 @@ pub fn build_schema(app: Arc<App>) -> AppSchema {
     builder()
         .data(DataLoader::new(
             loaders::OrgLoader(app.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::IdentitiesLoader(app.clone()),
             tokio::spawn,
         ))
         .data(app)

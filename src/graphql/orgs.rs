@@ -15,7 +15,7 @@ use crate::service::orgs;
 type Result<T> = std::result::Result<T, GqlError>;
 
 /// Checks the admin token the request carried.
-fn require_admin(ctx: &Context<'_>) -> Result<Admin> {
+pub(super) fn require_admin(ctx: &Context<'_>) -> Result<Admin> {
     let authorization = ctx.data_opt::<Authorization>().and_then(|a| a.0.as_deref());
     Ok(app(ctx).admin.verify(authorization)?)
 }
@@ -75,7 +75,7 @@ impl From<TokenEndpointAuthMethod> for domain::TokenEndpointAuthMethod {
 }
 
 /// An organization's "Log in with Vipps" client configuration.
-pub struct VippsOrg(domain::VippsOrg);
+pub struct VippsOrg(pub(super) domain::VippsOrg);
 
 #[Object]
 impl VippsOrg {
@@ -166,6 +166,16 @@ pub struct Pagination {
     limit: u32,
     /// How many items match in all.
     total: u64,
+}
+
+impl<T> From<&domain::Page<T>> for Pagination {
+    fn from(page: &domain::Page<T>) -> Self {
+        Self {
+            page: page.request.page(),
+            limit: page.request.limit(),
+            total: page.total,
+        }
+    }
 }
 
 /// One page of organizations.
@@ -316,12 +326,8 @@ impl OrgQuery {
         };
         let page = orgs::list(app(ctx), filter, request).await?;
         Ok(VippsOrgPage {
+            pagination: Pagination::from(&page),
             items: page.items.into_iter().map(VippsOrg).collect(),
-            pagination: Pagination {
-                page: page.request.page(),
-                limit: page.request.limit(),
-                total: page.total,
-            },
         })
     }
 

@@ -53,7 +53,7 @@ impl IntoResponse for Error {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if matches!(self, Error::Unauthenticated) {
+        if matches!(self, Error::Unauthenticated | Error::SessionInvalid) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response

@@ -115,6 +115,10 @@ pub async fn callback(State(app): State<Arc<App>>, query: LegacyQuery) -> Result
 struct LegacyLoginResult {
     vipps_user_info: LegacyUserInfo,
     next_relative_url: String,
+    /// Additions to the legacy shape: the linked local user and a session token.
+    user_id: String,
+    session_token: String,
+    session_expires_at: String,
 }
 
 #[derive(Serialize)]
@@ -177,6 +181,9 @@ impl From<LoginResult> for LegacyLoginResult {
                 subject_identifier: info.subject_identifier,
             },
             next_relative_url: result.next_relative_url.as_str().to_owned(),
+            user_id: result.user.id.as_str().to_owned(),
+            session_token: result.session.token,
+            session_expires_at: result.session.expires_at.to_rfc3339(),
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod error;
 pub(crate) mod extract;
 mod health;
+mod jwks;
 mod log;
 mod login;
 mod orgs;
@@ -33,6 +34,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/api/v1/vipps-orgs", get(orgs::list).post(orgs::create))
         .route(
             "/api/v1/vipps-orgs/{org_id}",

@@ -7,10 +7,11 @@ use crate::app::App;
 use crate::db;
 use crate::domain::{
     AuthorizationResponse, CompleteLogin, LoginAttempt, LoginSecret, LoginStart, NextRelativeUrl,
-    OrgId, Scope, StartLogin, Timestamp, VippsOrg, VippsUserInfo, state_key,
+    OrgId, Scope, StartLogin, Timestamp, User, VippsOrg, VippsUserInfo, state_key,
 };
 use crate::error::{Error, Result};
-use crate::service::orgs;
+use crate::service::{orgs, users};
+use crate::sessions::IssuedSession;
 use crate::vipps::{CodeExchange, Expected};
 
 /// Expired attempts are kept this long, so a late completion hears "expired" rather than
@@ -20,11 +21,11 @@ const KEEP_EXPIRED: Duration = Duration::from_secs(3600);
 /// Least time between two purges by one instance.
 const PURGE_EVERY: Duration = Duration::from_secs(60);
 
-/// A completed login.
-#[derive(Debug, Clone)]
+/// A completed login: the Vipps profile, the local user it is linked to, and a session.
 pub struct LoginResult {
-    pub org_id: OrgId,
     pub user_info: VippsUserInfo,
+    pub user: User,
+    pub session: IssuedSession,
     pub next_relative_url: NextRelativeUrl,
 }
 
@@ -170,10 +171,13 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
             nin_granted,
         )
         .await?;
+    let user = users::link_login(app, &org, &user_info).await?;
+    let session = users::issue_session(app, &user)?;
     tracing::info!(org_id = %org.org_id, "login completed");
     Ok(LoginResult {
-        org_id: org.org_id,
         user_info,
+        user,
+        session,
         next_relative_url: attempt.next_relative_url,
     })
 }

@@ -3,3 +3,4 @@
 
 pub mod login;
 pub mod orgs;
+pub mod users;

@@ -5,6 +5,7 @@
 //! talk to the server over HTTP with reqwest, exactly as a client would.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use clap::Parser as _;
@@ -49,9 +50,13 @@ enum TestDbKind {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The server's state, for what no client can see (the statement counter).
+    pub app: Arc<App>,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     _db: TestDb,
+    /// The folder holding the server's session key (`session-key.pem`).
+    pub keys: tempfile::TempDir,
 }
 
 /// A status, headers and body as the client saw them.
@@ -193,8 +198,10 @@ impl TestApp {
         Self::spawn_with(login_config(&[])).await
     }
 
-    /// The server with these login settings.
-    pub async fn spawn_with(login: LoginConfig) -> Self {
+    /// The server with these login settings (and a session key of its own).
+    pub async fn spawn_with(mut login: LoginConfig) -> Self {
+        let keys = tempfile::tempdir().expect("key dir");
+        login.session_key_file = keys.path().join("session-key.pem");
         let db = TestDb::create().await;
         let pool = DbPool::connect(&db.url, 4).expect("pool");
         let app = App::new(pool, AdminToken::new(ADMIN_TOKEN).expect("token"), &login)
@@ -203,7 +210,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(serve(app, listener, async move {
+        tokio::spawn(serve(app.clone(), listener, async move {
             let _ = stopped.await;
         }));
         Self {
@@ -214,6 +221,8 @@ impl TestApp {
                 .expect("client"),
             shutdown: Some(shutdown),
             _db: db,
+            app,
+            keys,
         }
     }
 

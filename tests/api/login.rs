@@ -43,8 +43,17 @@ async fn rest_login_answers_the_legacy_shape() {
     assert_eq!(redirect["state"], started["state"].as_str().expect("state"));
     let response = rig.callback(&redirect).await;
     assert_eq!(response.status, 200, "{}", response.text);
-    insta::assert_json_snapshot!("rest_login_result", response.json(), {
+    let body = response.json();
+    assert!(
+        body["sessionToken"]
+            .as_str()
+            .is_some_and(|t| t.split('.').count() == 3)
+    );
+    insta::assert_json_snapshot!("rest_login_result", body, {
         ".vippsUserInfo.sessionIdentifier" => "[sid]",
+        ".userId" => "[user id]",
+        ".sessionToken" => "[session token]",
+        ".sessionExpiresAt" => crate::helpers::timestamp(),
     });
 }
 

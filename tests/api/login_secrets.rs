@@ -106,11 +106,33 @@ async fn a_full_login_leaks_no_secret_into_logs_or_responses() {
             "a secret is in a response"
         );
     }
-    assert!(!logs.contains("eyJ"), "no JWT (ID token) in the logs");
     assert!(
-        !responses.contains("eyJ"),
-        "no JWT (ID token) in a response"
+        !logs.contains("eyJ"),
+        "no JWT (ID or session token) in the logs"
     );
+    assert_only_session_tokens(&responses);
+}
+
+/// Every JWT in `text` is one of this server's session tokens (EdDSA), never Vipps' ID token
+/// (RS256).
+fn assert_only_session_tokens(text: &str) {
+    let mut found = 0;
+    let mut rest = text;
+    while let Some(at) = rest.find("eyJ") {
+        let token: String = rest[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        let header = jsonwebtoken::decode_header(&token).expect("a JWT");
+        assert_eq!(
+            header.alg,
+            jsonwebtoken::Algorithm::EdDSA,
+            "an ID token in a response"
+        );
+        found += 1;
+        rest = &rest[at + token.len()..];
+    }
+    assert!(found > 0, "the session tokens were seen");
 }
 
 /// The form field `name` of a recorded request body.
@@ -199,5 +221,6 @@ async fn failed_logins_with_client_secret_post_leak_nothing_either() {
             "a secret is in a response"
         );
     }
-    assert!(!logs.contains("eyJ") && !responses.contains("eyJ"));
+    assert!(!logs.contains("eyJ"), "no JWT in the logs");
+    assert_only_session_tokens(&responses);
 }

@@ -17,4 +17,5 @@ mod orgs_rest;
 mod parity;
 mod rig;
 mod schema_file;
+mod users;
 mod vault;

@@ -1,0 +1,328 @@
+//! Queries on `users` and `vipps_identities`, written once for both backends.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use super::models::{IdentityRow, ProfileChanges, UserRow};
+use super::schema::{users, vipps_identities};
+use super::with_conn;
+use crate::domain::{
+    Environment, LoginProfile, NewUser, OrgId, Page, PageRequest, Timestamp, User, UserFilter,
+    UserId, VippsIdentity,
+};
+use crate::error::{Error, Result};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
+
+/// A successful login to link to a user.
+pub struct LoginLink<'a> {
+    pub org_id: &'a OrgId,
+    pub environment: Environment,
+    pub sub: &'a str,
+    pub profile: &'a LoginProfile,
+    /// Whether a login that matches nobody may create a user.
+    pub create_allowed: bool,
+    /// The id a new user gets.
+    pub new_user_id: &'a UserId,
+    pub now: Timestamp,
+}
+
+/// How a link attempt ended.
+pub enum LinkOutcome {
+    /// The user the identity belongs to now, with the profile updated.
+    Linked(Box<User>),
+    /// Several users match by phone or verified e-mail; nothing was written.
+    Ambiguous,
+    /// Nobody matches and the organization creates no users; nothing was written.
+    NoAccount,
+    /// A concurrent login of the same person won a race; try again.
+    Conflict,
+}
+
+enum RowOutcome {
+    Linked(Box<UserRow>),
+    Ambiguous,
+    NoAccount,
+}
+
+/// Links a login in one transaction: the identity's user; else the one user with the same
+/// phone number or the same verified e-mail; else a new user (when allowed).
+pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutcome> {
+    let org = link.org_id.as_str();
+    let environment = link.environment.as_str();
+    let sub = link.sub;
+    let now = link.now.naive_utc();
+    let phone = link.profile.phone_number.as_ref().map(|p| p.as_str());
+    let verified_email = link
+        .profile
+        .email
+        .as_ref()
+        .filter(|_| link.profile.email_verified)
+        .map(|e| e.as_str());
+    let new_user = UserRow {
+        id: link.new_user_id.as_str().to_owned(),
+        org_id: org.to_owned(),
+        name: link.profile.name.clone(),
+        given_name: link.profile.given_name.clone(),
+        family_name: link.profile.family_name.clone(),
+        email: link.profile.email.as_ref().map(|e| e.as_str().to_owned()),
+        email_verified: link.profile.email.is_some() && link.profile.email_verified,
+        phone_number: phone.map(str::to_owned),
+        created_at: now,
+        updated_at: now,
+        last_login_at: Some(now),
+    };
+    let changes = ProfileChanges::from_login(link.profile, link.now);
+    let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
+        conn.transaction(async |conn| {
+            let identity = vipps_identities::table.find((org, environment, sub));
+            let existing: Option<String> = identity
+                .select(vipps_identities::user_id)
+                .first(conn)
+                .await
+                .optional()?;
+            let user_id = match existing {
+                Some(user_id) => {
+                    diesel::update(identity)
+                        .set(vipps_identities::last_login_at.eq(now))
+                        .execute(conn)
+                        .await?;
+                    user_id
+                }
+                None => {
+                    let in_org = users::table.filter(users::org_id.eq(org)).select(users::id);
+                    let by_email = |email| {
+                        BoolExpressionMethods::and(
+                            users::email.eq(email),
+                            users::email_verified.eq(true),
+                        )
+                    };
+                    let candidates: Vec<String> = match (phone, verified_email) {
+                        (Some(phone), Some(email)) => {
+                            in_org
+                                .filter(users::phone_number.eq(phone).or(by_email(email)))
+                                .limit(2)
+                                .load(conn)
+                                .await?
+                        }
+                        (Some(phone), None) => {
+                            in_org
+                                .filter(users::phone_number.eq(phone))
+                                .limit(2)
+                                .load(conn)
+                                .await?
+                        }
+                        (None, Some(email)) => {
+                            in_org.filter(by_email(email)).limit(2).load(conn).await?
+                        }
+                        (None, None) => Vec::new(),
+                    };
+                    let user_id = match candidates.as_slice() {
+                        [] if !link.create_allowed => return Ok(RowOutcome::NoAccount),
+                        [] => {
+                            diesel::insert_into(users::table)
+                                .values(&new_user)
+                                .execute(conn)
+                                .await?;
+                            new_user.id.clone()
+                        }
+                        [one] => one.clone(),
+                        _ => return Ok(RowOutcome::Ambiguous),
+                    };
+                    diesel::insert_into(vipps_identities::table)
+                        .values(&IdentityRow {
+                            org_id: org.to_owned(),
+                            environment: environment.to_owned(),
+                            sub: sub.to_owned(),
+                            user_id: user_id.clone(),
+                            linked_at: now,
+                            last_login_at: now,
+                        })
+                        .execute(conn)
+                        .await?;
+                    user_id
+                }
+            };
+            diesel::update(users::table.find(&user_id))
+                .set(&changes)
+                .execute(conn)
+                .await?;
+            let user = users::table
+                .find(&user_id)
+                .select(UserRow::as_select())
+                .first(conn)
+                .await?;
+            Ok(RowOutcome::Linked(Box::new(user)))
+        })
+        .await
+    ))?;
+    match outcome {
+        Ok(RowOutcome::Linked(row)) => Ok(LinkOutcome::Linked(Box::new(row.into_domain()?))),
+        Ok(RowOutcome::Ambiguous) => Ok(LinkOutcome::Ambiguous),
+        Ok(RowOutcome::NoAccount) => Ok(LinkOutcome::NoAccount),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Ok(LinkOutcome::Conflict)
+        }
+        Err(error) => match super::query_error(error) {
+            Error::DatabaseUnavailable(_) => Ok(LinkOutcome::Conflict),
+            other => Err(other),
+        },
+    }
+}
+
+/// Stores a user an administrator registered.
+pub async fn insert(pool: &super::DbPool, user: &User) -> Result<bool> {
+    let row = UserRow::from(user);
+    let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
+        diesel::insert_into(users::table)
+            .values(&row)
+            .execute(conn)
+            .await
+    ))?;
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(false),
+        Err(other) => Err(super::query_error(other)),
+    }
+}
+
+/// A user that `new` would duplicate: same organization and same phone number or e-mail.
+pub async fn find_duplicate(pool: &super::DbPool, new: &NewUser) -> Result<Option<User>> {
+    let org = new.org_id.as_str();
+    let phone = new.phone_number.as_ref().map(|p| p.as_str());
+    let email = new.email.as_ref().map(|e| e.as_str());
+    let row = with_conn!(pool, |conn| users::table
+        .filter(users::org_id.eq(org))
+        .filter(
+            users::phone_number
+                .eq(phone)
+                .and(users::phone_number.is_not_null())
+                .or(users::email.eq(email).and(users::email.is_not_null()))
+        )
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional())?;
+    row.map(UserRow::into_domain).transpose()
+}
+
+pub async fn find(pool: &super::DbPool, id: &UserId) -> Result<Option<User>> {
+    let row = with_conn!(pool, |conn| users::table
+        .find(id.as_str())
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional())?;
+    row.map(UserRow::into_domain).transpose()
+}
+
+/// One page of an organization's users, oldest first, and how many match: one statement
+/// (the total rides along as a window count), plus a count only for a page past the end.
+pub async fn list(
+    pool: &super::DbPool,
+    filter: &UserFilter,
+    page: PageRequest,
+) -> Result<Page<User>> {
+    let offset = i64::try_from(page.offset()).map_err(|e| Error::Internal(e.into()))?;
+    let org = filter.org_id.as_str();
+    let pattern = filter.search.as_ref().map(|search| {
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    macro_rules! matching {
+        () => {{
+            let mut query = users::table.filter(users::org_id.eq(org)).into_boxed();
+            if let Some(pattern) = &pattern {
+                query = query.filter(
+                    lower(users::name)
+                        .like(pattern)
+                        .escape('\\')
+                        .or(lower(users::email).like(pattern).escape('\\'))
+                        .or(users::phone_number.like(pattern).escape('\\')),
+                );
+            }
+            query
+        }};
+    }
+    let (rows, total) = with_conn!(pool, |conn| {
+        let rows: QueryResult<Vec<(UserRow, i64)>> = matching!()
+            .order((users::created_at.asc(), users::id.asc()))
+            .limit(i64::from(page.limit()))
+            .offset(offset)
+            .select((UserRow::as_select(), diesel::dsl::count_star().over()))
+            .load(conn)
+            .await;
+        match rows {
+            Ok(rows) if rows.is_empty() && offset > 0 => matching!()
+                .count()
+                .get_result::<i64>(conn)
+                .await
+                .map(|total| (rows, total)),
+            Ok(rows) => {
+                let total = <[_]>::first(&rows).map_or(0, |(_, total)| *total);
+                Ok((rows, total))
+            }
+            Err(e) => Err(e),
+        }
+    })?;
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(|(row, _)| row.into_domain())
+            .collect::<Result<_>>()?,
+        request: page,
+        total: u64::try_from(total).unwrap_or_default(),
+    })
+}
+
+/// Deletes a user (its identities go with it); `Ok(false)` when there was none.
+pub async fn delete(pool: &super::DbPool, id: &UserId) -> Result<bool> {
+    let deleted = with_conn!(pool, |conn| diesel::delete(users::table.find(id.as_str()))
+        .execute(conn)
+        .await)?;
+    Ok(deleted == 1)
+}
+
+/// The identities linked to each of `user_ids`, in one query.
+pub async fn identities_of(
+    pool: &super::DbPool,
+    user_ids: &[UserId],
+) -> Result<HashMap<UserId, Vec<VippsIdentity>>> {
+    let ids: Vec<&str> = user_ids.iter().map(UserId::as_str).collect();
+    let rows = with_conn!(pool, |conn| vipps_identities::table
+        .filter(vipps_identities::user_id.eq_any(&ids))
+        .order((
+            vipps_identities::linked_at.asc(),
+            vipps_identities::sub.asc()
+        ))
+        .select(IdentityRow::as_select())
+        .load(conn)
+        .await)?;
+    let mut by_user: HashMap<UserId, Vec<VippsIdentity>> = HashMap::new();
+    for row in rows {
+        let identity = row.into_domain()?;
+        by_user
+            .entry(identity.user_id.clone())
+            .or_default()
+            .push(identity);
+    }
+    Ok(by_user)
+}
+
+/// Removes the user's identities with `sub`; returns how many.
+pub async fn unlink(pool: &super::DbPool, user_id: &UserId, sub: &str) -> Result<usize> {
+    with_conn!(pool, |conn| diesel::delete(
+        vipps_identities::table
+            .filter(vipps_identities::user_id.eq(user_id.as_str()))
+            .filter(vipps_identities::sub.eq(sub))
+    )
+    .execute(conn)
+    .await)
+}

@@ -1,0 +1,159 @@
+//! The user registry: linking logins to users, sessions, and the admin operations.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::app::App;
+use crate::auth::Admin;
+use crate::db;
+use crate::db::users::{LinkOutcome, LoginLink};
+use crate::domain::{
+    LoginProfile, NewUser, Page, PageRequest, Timestamp, User, UserFilter, UserId, VippsIdentity,
+    VippsOrg, VippsUserInfo,
+};
+use crate::error::{Error, Result};
+use crate::service::orgs;
+use crate::sessions::IssuedSession;
+
+/// How often a link is tried again after losing a race with a concurrent login.
+const LINK_ATTEMPTS: u32 = 5;
+
+fn not_found(id: &UserId) -> Error {
+    Error::NotFound(format!("no user with id `{id}`"))
+}
+
+fn fresh_id() -> Result<UserId> {
+    UserId::generate().map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))
+}
+
+/// Links a successful login to a user of `org` (see [`db::users::link`]) and updates the
+/// profile. Concurrent first logins of one person end with one user: the loser of the race
+/// finds the winner's identity on its next try.
+pub async fn link_login(app: &App, org: &VippsOrg, info: &VippsUserInfo) -> Result<User> {
+    let profile = LoginProfile::from_user_info(info);
+    for attempt in 1..=LINK_ATTEMPTS {
+        let new_user_id = fresh_id()?;
+        let link = LoginLink {
+            org_id: &org.org_id,
+            environment: org.environment,
+            sub: &info.subject_identifier,
+            profile: &profile,
+            create_allowed: !org.pre_provisioned_users_only,
+            new_user_id: &new_user_id,
+            now: Timestamp::now(),
+        };
+        match db::users::link(&app.db, &link).await? {
+            LinkOutcome::Linked(user) => {
+                tracing::info!(org_id = %org.org_id, user_id = %user.id, "login linked");
+                return Ok(*user);
+            }
+            LinkOutcome::Ambiguous => {
+                tracing::warn!(org_id = %org.org_id, "login matches several users");
+                return Err(Error::LinkAmbiguous);
+            }
+            LinkOutcome::NoAccount => return Err(Error::NoAccount),
+            LinkOutcome::Conflict => {
+                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+            }
+        }
+    }
+    Err(Error::DatabaseUnavailable(anyhow::anyhow!(
+        "linking kept losing races with concurrent logins"
+    )))
+}
+
+/// A session token for `user`.
+pub fn issue_session(app: &App, user: &User) -> Result<IssuedSession> {
+    app.sessions.issue(user, Timestamp::now())
+}
+
+/// The user a session token belongs to: valid signature and times, and the user still exists
+/// in the organization the token was issued for.
+pub async fn me(app: &App, bearer: Option<&str>) -> Result<User> {
+    let token = bearer
+        .and_then(|header| header.strip_prefix("Bearer "))
+        .ok_or(Error::SessionInvalid)?;
+    let session = app.sessions.verify(token.trim())?;
+    match db::users::find(&app.db, &session.user_id).await? {
+        Some(user) if user.org_id == session.org_id => Ok(user),
+        _ => Err(Error::SessionInvalid),
+    }
+}
+
+/// Registers a user ahead of their first login. The organization vouches for the e-mail
+/// address, so it counts as verified for linking.
+pub async fn create(app: &App, _admin: &Admin, new: NewUser) -> Result<User> {
+    orgs::get(app, &new.org_id).await?;
+    if db::users::find_duplicate(&app.db, &new).await?.is_some() {
+        return Err(Error::Conflict(
+            "a user of this organization already has this phone number or e-mail".into(),
+        ));
+    }
+    let now = Timestamp::now();
+    let user = User {
+        id: fresh_id()?,
+        org_id: new.org_id,
+        name: new.name,
+        given_name: None,
+        family_name: None,
+        email_verified: new.email.is_some(),
+        email: new.email,
+        phone_number: new.phone_number,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+    };
+    if !db::users::insert(&app.db, &user).await? {
+        return Err(Error::NotFound(format!(
+            "no vipps org with org_id `{}`",
+            user.org_id
+        )));
+    }
+    tracing::info!(org_id = %user.org_id, user_id = %user.id, "user registered");
+    Ok(user)
+}
+
+pub async fn find(app: &App, _admin: &Admin, id: &UserId) -> Result<Option<User>> {
+    db::users::find(&app.db, id).await
+}
+
+/// One page of an organization's users (empty for an unknown organization).
+pub async fn list(
+    app: &App,
+    _admin: &Admin,
+    filter: &UserFilter,
+    page: PageRequest,
+) -> Result<Page<User>> {
+    db::users::list(&app.db, filter, page).await
+}
+
+/// Deletes a user and its identities.
+pub async fn delete(app: &App, _admin: &Admin, id: &UserId) -> Result<Timestamp> {
+    if !db::users::delete(&app.db, id).await? {
+        return Err(not_found(id));
+    }
+    tracing::info!(user_id = %id, "user deleted");
+    Ok(Timestamp::now())
+}
+
+/// Removes the link between a user and a Vipps `sub`; the next login with it links anew.
+pub async fn unlink(app: &App, _admin: &Admin, id: &UserId, sub: &str) -> Result<User> {
+    let user = db::users::find(&app.db, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    if db::users::unlink(&app.db, id, sub).await? == 0 {
+        return Err(Error::NotFound(format!(
+            "user `{id}` has no Vipps identity with this sub"
+        )));
+    }
+    tracing::info!(user_id = %id, "vipps identity unlinked");
+    Ok(user)
+}
+
+/// The identities of each user, in one query (for the batching loader).
+pub async fn identities_of(
+    app: &App,
+    user_ids: &[UserId],
+) -> Result<HashMap<UserId, Vec<VippsIdentity>>> {
+    db::users::identities_of(&app.db, user_ids).await
+}
