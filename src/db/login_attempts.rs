@@ -19,11 +19,7 @@ pub async fn insert(pool: &super::DbPool, attempt: &LoginAttempt) -> Result<bool
             .execute(conn)
             .await
     ))?;
-    match outcome {
-        Ok(_) => Ok(true),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(false),
-        Err(other) => Err(super::query_error(other)),
-    }
+    super::unless_violated(outcome, DatabaseErrorKind::ForeignKeyViolation)
 }
 
 /// Marks the attempt stored under `state_key` as consumed and returns it, in one statement:

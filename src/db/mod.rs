@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 use diesel::{ConnectionError, SqliteConnection};
 use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
 use diesel_async::pooled_connection::{
@@ -221,6 +221,19 @@ async fn open_sqlite(url: String, counter: Arc<AtomicU64>) -> Result<SqliteConn,
         .map_err(ConnectionError::CouldntSetupConfiguration)?;
     conn.set_instrumentation(count_statements(counter));
     Ok(conn)
+}
+
+/// Whether a write went through: `Ok(false)` when it broke a constraint of kind `kind`
+/// (a taken key, a vanished parent row), which the caller turns into its own answer.
+pub(crate) fn unless_violated(
+    outcome: QueryResult<usize>,
+    kind: DatabaseErrorKind,
+) -> Result<bool, Error> {
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(DieselError::DatabaseError(found, _)) if found == kind => Ok(false),
+        Err(other) => Err(query_error(other)),
+    }
 }
 
 /// A pool that cannot hand out a connection means the database is unavailable.

@@ -33,11 +33,7 @@ pub async fn insert(pool: &super::DbPool, org: &VippsOrg) -> Result<bool> {
             .execute(conn)
             .await
     ))?;
-    match outcome {
-        Ok(_) => Ok(true),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-        Err(other) => Err(super::query_error(other)),
-    }
+    super::unless_violated(outcome, DatabaseErrorKind::UniqueViolation)
 }
 
 pub async fn find(pool: &super::DbPool, org_id: &OrgId) -> Result<Option<VippsOrg>> {

@@ -182,11 +182,7 @@ pub async fn insert(pool: &super::DbPool, user: &User) -> Result<bool> {
             .execute(conn)
             .await
     ))?;
-    match outcome {
-        Ok(_) => Ok(true),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(false),
-        Err(other) => Err(super::query_error(other)),
-    }
+    super::unless_violated(outcome, DatabaseErrorKind::ForeignKeyViolation)
 }
 
 /// A user that `new` would duplicate: same organization and same phone number or e-mail.

@@ -65,26 +65,20 @@ impl<T> Cached<T> {
         if fetches.failed_recently() {
             return self.stale().ok_or_else(|| recently_failed(what));
         }
-        match fetch().await {
-            Ok((value, ttl)) => {
-                fetches.last_failure = None;
-                Ok(self.store(value, ttl))
-            }
-            Err(error) => {
-                fetches.last_failure = Some(Instant::now());
-                match self.stale() {
-                    Some(stale) => {
-                        tracing::warn!(
-                            what,
-                            code = error.code(),
-                            error = %error,
-                            "refresh failed; serving the last good copy"
-                        );
-                        Ok(stale)
-                    }
-                    None => Err(error),
+        match self.fetch_into(&mut fetches, fetch).await {
+            Ok(value) => Ok(value),
+            Err(error) => match self.stale() {
+                Some(stale) => {
+                    tracing::warn!(
+                        what,
+                        code = error.code(),
+                        error = %error,
+                        "refresh failed; serving the last good copy"
+                    );
+                    Ok(stale)
                 }
-            }
+                None => Err(error),
+            },
         }
     }
 
@@ -119,6 +113,15 @@ impl<T> Cached<T> {
             }
         }
         fetches.last_refetch = Some(Instant::now());
+        self.fetch_into(&mut fetches, fetch).await
+    }
+
+    /// Fetches and stores a document, remembering whether the fetch failed.
+    async fn fetch_into<F, Fut>(&self, fetches: &mut Fetches, fetch: F) -> Result<Arc<T>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(T, Duration)>>,
+    {
         match fetch().await {
             Ok((value, ttl)) => {
                 fetches.last_failure = None;

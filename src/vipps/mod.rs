@@ -142,6 +142,24 @@ async fn send(what: &'static str, request: reqwest::RequestBuilder) -> Result<re
         .map_err(|e| unavailable(what, anyhow::Error::new(e.without_url())))
 }
 
+/// Sends a request whose answer is a JSON document: a refusal is sorted by [`refusal`], and a
+/// body that cannot be read as `T` means the provider is unavailable.
+async fn json_answer<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    request: reqwest::RequestBuilder,
+) -> Result<T> {
+    let response = send(what, request).await?;
+    if !response.status().is_success() {
+        return Err(refusal(what, response).await);
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| unavailable(what, e.without_url().into()))?;
+    serde_json::from_slice(&body)
+        .map_err(|_| unavailable(what, anyhow::anyhow!("the answer is not the JSON expected")))
+}
+
 fn unavailable(what: &'static str, cause: anyhow::Error) -> Error {
     Error::VippsUnavailable { what, cause }
 }

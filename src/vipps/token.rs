@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
-use super::{Discovery, VippsClient, refusal, send, unavailable, with_merchant};
+use super::{Discovery, VippsClient, json_answer, unavailable, with_merchant};
 use crate::domain::{LoginSecret, RedirectUri, TokenEndpointAuthMethod, VippsOrg};
 use crate::error::{Error, Result};
 use crate::secrets::Secret;
@@ -74,17 +74,7 @@ impl VippsClient {
             }
         }
         let request = with_merchant(request, org.merchant_serial_number.as_ref()).form(&form);
-        let response = send(WHAT, request).await?;
-        if !response.status().is_success() {
-            return Err(refusal(WHAT, response).await);
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| unavailable(WHAT, e.without_url().into()))?;
-        let answer: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
-            unavailable(WHAT, anyhow::anyhow!("the token response is not readable"))
-        })?;
+        let answer: TokenResponse = json_answer(WHAT, request).await?;
         if !answer.token_type.eq_ignore_ascii_case("bearer") {
             return Err(unavailable(
                 WHAT,

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Discovery, VippsClient, refusal, send, unavailable, with_merchant};
+use super::{Discovery, VippsClient, json_answer, unavailable, with_merchant};
 use crate::domain::{AddressType, MerchantSerialNumber, PhoneNumber, VippsAddress, VippsUserInfo};
 use crate::error::{Error, Result};
 
@@ -95,16 +95,7 @@ impl VippsClient {
             .http
             .get(discovery.userinfo_endpoint.clone())
             .bearer_auth(access_token);
-        let response = send(WHAT, with_merchant(request, merchant)).await?;
-        if !response.status().is_success() {
-            return Err(refusal(WHAT, response).await);
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| unavailable(WHAT, e.without_url().into()))?;
-        let claims: Value = serde_json::from_slice(&body)
-            .map_err(|_| unavailable(WHAT, anyhow::anyhow!("the userinfo answer is not JSON")))?;
+        let claims: Value = json_answer(WHAT, with_merchant(request, merchant)).await?;
         let sub = text(&claims, "sub").ok_or_else(|| {
             unavailable(WHAT, anyhow::anyhow!("the userinfo answer has no `sub`"))
         })?;
