@@ -56,7 +56,7 @@ impl AdminToken {
 }
 
 /// The token of a `Bearer` credential (the scheme name is case-insensitive).
-fn bearer(header: &str) -> Option<&str> {
+pub fn bearer(header: &str) -> Option<&str> {
     let (scheme, token) = header.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

@@ -69,8 +69,9 @@ pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Re
     };
     let org_id = query
         .get("orgid")
-        .ok_or_else(|| InvalidInput::field("org_id", "is required: pass `orgId`"))?;
-    let request = StartLogin::parse(org_id, query.get("nextrelativeurl"), None)?;
+        .ok_or_else(|| InvalidInput::field("orgId", "is required"))?;
+    let request = StartLogin::parse(org_id, query.get("nextrelativeurl"), None)
+        .map_err(query_parameter_names)?;
     let started = login::start(&app, request).await?;
     let mut response = if redirect {
         let location = HeaderValue::from_str(&started.authorization_url)
@@ -88,6 +89,16 @@ pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Re
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// The error named after the query parameter the client sent (`orgId`, `nextRelativeUrl`).
+fn query_parameter_names(error: InvalidInput) -> InvalidInput {
+    let name = match error.field_name() {
+        Some("org_id") => "orgId",
+        Some("next_relative_url") => "nextRelativeUrl",
+        _ => return error,
+    };
+    InvalidInput::field(name, error.reason())
 }
 
 /// `GET /vipps/login/callback?state=…&code=…` (or `error=…`): completes the login and answers

@@ -69,11 +69,11 @@ pub fn issue_session(app: &App, user: &User) -> Result<IssuedSession> {
 
 /// The user a session token belongs to: valid signature and times, and the user still exists
 /// in the organization the token was issued for.
-pub async fn me(app: &App, bearer: Option<&str>) -> Result<User> {
-    let token = bearer
-        .and_then(|header| header.strip_prefix("Bearer "))
+pub async fn me(app: &App, authorization: Option<&str>) -> Result<User> {
+    let token = authorization
+        .and_then(crate::auth::bearer)
         .ok_or(Error::SessionInvalid)?;
-    let session = app.sessions.verify(token.trim())?;
+    let session = app.sessions.verify(token)?;
     match db::users::find(&app.db, &session.user_id).await? {
         Some(user) if user.org_id == session.org_id => Ok(user),
         _ => Err(Error::SessionInvalid),

@@ -147,7 +147,7 @@ async fn start_refuses_unknown_disabled_and_unsafe_requests() {
         ))
         .await
         .problem(400, "INVALID_INPUT");
-    assert_eq!(problem["field"], "next_relative_url");
+    assert_eq!(problem["field"], "nextRelativeUrl");
     rig.app
         .get("/vipps/login/start")
         .await
