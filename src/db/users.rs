@@ -78,20 +78,17 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
     let changes = ProfileChanges::from_login(link.profile, link.now);
     let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
         conn.transaction(async |conn| {
-            let identity = vipps_identities::table.find((org, environment, sub));
-            let existing: Option<String> = identity
-                .select(vipps_identities::user_id)
-                .first(conn)
-                .await
-                .optional()?;
+            // A write first: SQLite then takes the write lock at once (waiting its busy
+            // timeout) instead of failing to upgrade a read snapshot that went stale.
+            let existing: Option<String> =
+                diesel::update(vipps_identities::table.find((org, environment, sub)))
+                    .set(vipps_identities::last_login_at.eq(now))
+                    .returning(vipps_identities::user_id)
+                    .get_result(conn)
+                    .await
+                    .optional()?;
             let user_id = match existing {
-                Some(user_id) => {
-                    diesel::update(identity)
-                        .set(vipps_identities::last_login_at.eq(now))
-                        .execute(conn)
-                        .await?;
-                    user_id
-                }
+                Some(user_id) => user_id,
                 None => {
                     let in_org = users::table.filter(users::org_id.eq(org)).select(users::id);
                     let by_email = |email| {

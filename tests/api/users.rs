@@ -179,6 +179,23 @@ async fn concurrent_first_logins_of_one_person_create_one_user() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn concurrent_logins_of_a_known_user_all_succeed() {
+    let rig = LoginRig::new().await;
+    let known = logged_in_user(&rig, 0).await;
+    let mut redirects = Vec::new();
+    for _ in 0..12 {
+        redirects.push(rig.approved_redirect().await);
+    }
+    let bodies = futures::future::join_all(redirects.iter().map(|r| rig.complete(r))).await;
+    for body in &bodies {
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let listed = users(&rig).await;
+    assert_eq!(listed["pagination"]["total"], 1);
+    assert_eq!(listed["items"][0]["id"], known["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_session_token_answers_me() {
     let rig = LoginRig::new().await;
     let body = login_as(&rig, 0).await;
