@@ -241,15 +241,18 @@ pub(crate) fn pool_error(error: PoolError) -> Error {
     Error::DatabaseUnavailable(anyhow::Error::new(error).context("getting a database connection"))
 }
 
-/// Sorts query failures into "try again" (connection lost, SQLite busy) and internal faults.
+/// Sorts query failures into "try again" (connection lost, SQLite busy, a PostgreSQL
+/// deadlock or serialization failure) and internal faults.
 pub(crate) fn query_error(error: DieselError) -> Error {
     match &error {
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-            Error::DatabaseUnavailable(error.into())
-        }
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => Error::DatabaseUnavailable(error.into()),
         DieselError::DatabaseError(_, info)
             if info.message().contains("database is locked")
-                || info.message().contains("database is busy") =>
+                || info.message().contains("database is busy")
+                || info.message().contains("deadlock detected") =>
         {
             Error::DatabaseUnavailable(error.into())
         }

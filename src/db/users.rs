@@ -38,7 +38,8 @@ pub enum LinkOutcome {
     Ambiguous,
     /// Nobody matches and the organization creates no users; nothing was written.
     NoAccount,
-    /// A concurrent login of the same person won a race; try again.
+    /// A concurrent write won a race (the same person's first login, or a candidate user
+    /// deleted meanwhile); try again.
     Conflict,
 }
 
@@ -160,13 +161,11 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
         Ok(RowOutcome::Linked(row)) => Ok(LinkOutcome::Linked(Box::new(row.into_domain()?))),
         Ok(RowOutcome::Ambiguous) => Ok(LinkOutcome::Ambiguous),
         Ok(RowOutcome::NoAccount) => Ok(LinkOutcome::NoAccount),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Ok(LinkOutcome::Conflict)
-        }
-        Err(error) => match super::query_error(error) {
-            Error::DatabaseUnavailable(_) => Ok(LinkOutcome::Conflict),
-            other => Err(other),
-        },
+        Err(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
+            _,
+        )) => Ok(LinkOutcome::Conflict),
+        Err(error) => Err(super::query_error(error)),
     }
 }
 

@@ -29,7 +29,7 @@ pub use redirect_uri::RedirectUri;
 pub use scopes::{Scope, Scopes};
 pub use timestamp::Timestamp;
 pub use user::{
-    Email, LoginProfile, NewUser, PhoneNumber, User, UserFilter, UserId, VippsIdentity,
+    Email, LoginProfile, NewUser, PhoneNumber, User, UserFilter, UserId, VippsIdentity, parse_sub,
 };
 
 /// A value that breaks a domain rule: which field, and why.

@@ -54,7 +54,10 @@ pub struct PhoneNumber(String);
 impl PhoneNumber {
     pub fn parse(field: &'static str, value: &str) -> Result<Self, InvalidInput> {
         let trimmed = value.trim();
-        let body = trimmed.strip_prefix('+').unwrap_or(trimmed);
+        let body = trimmed
+            .strip_prefix('+')
+            .or_else(|| trimmed.strip_prefix("00"))
+            .unwrap_or(trimmed);
         if !body
             .chars()
             .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
@@ -65,10 +68,10 @@ impl PhoneNumber {
             ));
         }
         let digits: String = body.chars().filter(char::is_ascii_digit).collect();
-        if !(8..=15).contains(&digits.len()) {
+        if !(10..=15).contains(&digits.len()) {
             return Err(InvalidInput::field(
                 field,
-                "must have 8 to 15 digits including the country code",
+                "must have 10 to 15 digits including the country code (Vipps sends `4712345678`)",
             ));
         }
         Ok(Self(digits))
@@ -209,6 +212,26 @@ pub struct UserFilter {
     pub search: Option<String>,
 }
 
+impl UserFilter {
+    /// A blank `search` lists everyone.
+    pub fn parse(org_id: &str, search: Option<&str>) -> Result<Self, InvalidInput> {
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        if let Some(search) = search {
+            text::check("search", search, 200)?;
+        }
+        Ok(Self {
+            org_id: OrgId::parse(org_id)?,
+            search: search.map(str::to_owned),
+        })
+    }
+}
+
+/// A Vipps `sub` as an administrator names it.
+pub fn parse_sub(value: &str) -> Result<String, InvalidInput> {
+    text::check("sub", value, 255)?;
+    Ok(value.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +249,8 @@ mod tests {
         let parse = |v| PhoneNumber::parse("phone_number", v).map(|p| p.0);
         assert_eq!(parse("+47 123 45 678").unwrap(), "4712345678");
         assert_eq!(parse("4712345678").unwrap(), "4712345678");
+        assert_eq!(parse("0047 12345678").unwrap(), "4712345678");
+        assert!(parse("12345678").is_err(), "no country code");
         assert!(parse("12345").is_err());
         assert!(parse("47abc45678").is_err());
     }

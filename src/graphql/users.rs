@@ -238,10 +238,7 @@ impl UserQuery {
     ) -> Result<UserPage> {
         let admin = require_admin(ctx)?;
         let request = PageRequest::parse(page, limit)?;
-        let filter = UserFilter {
-            org_id: OrgId::parse(&org_id)?,
-            search: search.filter(|s| !s.trim().is_empty()),
-        };
+        let filter = UserFilter::parse(&org_id, search.as_deref())?;
         let page = users::list(app(ctx), &admin, &filter, request).await?;
         let pagination = Pagination::from(&page);
         let items = with_relations(ctx, page.items).await?;
@@ -303,6 +300,7 @@ impl UserMutation {
     ) -> Result<User> {
         let admin = require_admin(ctx)?;
         let id = UserId::parse(&user_id)?;
+        let sub = domain::parse_sub(&sub)?;
         Ok(User::new(users::unlink(app(ctx), &admin, &id, &sub).await?))
     }
 }
