@@ -193,11 +193,6 @@ impl SessionKeys {
             }]
         })
     }
-
-    /// The `iss` of every session token.
-    pub fn issuer(&self) -> &str {
-        &self.issuer
-    }
 }
 
 fn pem_encode(der: &[u8]) -> String {
