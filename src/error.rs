@@ -179,5 +179,14 @@ fn describe_provider_error(error: &ProviderError) -> String {
     }
 }
 
+/// The operating system could not supply randomness for a state, key or id.
+impl From<getrandom::Error> for Error {
+    fn from(error: getrandom::Error) -> Self {
+        Error::Internal(anyhow::anyhow!(
+            "no randomness from the operating system: {error}"
+        ))
+    }
+}
+
 /// Shorthand for results of the service layer.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -147,7 +147,7 @@ impl SessionKeys {
     /// A session token for `user`, for the user's organization.
     pub fn issue(&self, user: &User, now: Timestamp) -> Result<IssuedSession> {
         let expires_at = now.plus(self.ttl);
-        let jti = LoginSecret::generate().map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))?;
+        let jti = LoginSecret::generate()?;
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: user.org_id.as_str().to_owned(),

@@ -177,11 +177,7 @@ async fn with_relations(ctx: &Context<'_>, page: Vec<domain::User>) -> Result<Ve
     let items = ctx.look_ahead().field("items");
     let wants_org = items.field("org").exists();
     let wants_identities = items.field("vippsIdentities").exists();
-    let org_ids: Vec<OrgId> = {
-        let mut ids: Vec<OrgId> = page.iter().map(|u| u.org_id.clone()).collect();
-        ids.dedup();
-        ids
-    };
+    let org_ids: Vec<OrgId> = page.iter().map(|u| u.org_id.clone()).collect();
     let user_ids: Vec<UserId> = page.iter().map(|u| u.id.clone()).collect();
     let orgs = async {
         if wants_org {

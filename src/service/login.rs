@@ -50,8 +50,11 @@ pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
         None => org.scopes.clone(),
     };
     let discovery = app.vipps.discovery(org.environment).await?;
-    let fresh = || LoginSecret::generate().map_err(|e| Error::Internal(anyhow::anyhow!("{e}")));
-    let (state, nonce, code_verifier) = (fresh()?, fresh()?, fresh()?);
+    let (state, nonce, code_verifier) = (
+        LoginSecret::generate()?,
+        LoginSecret::generate()?,
+        LoginSecret::generate()?,
+    );
     let now = Timestamp::now();
     let expires_at = now.plus(app.login.ttl);
     let mut url = discovery.authorization_endpoint.clone();

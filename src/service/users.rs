@@ -22,17 +22,13 @@ fn not_found(id: &UserId) -> Error {
     Error::NotFound(format!("no user with id `{id}`"))
 }
 
-fn fresh_id() -> Result<UserId> {
-    UserId::generate().map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))
-}
-
 /// Links a successful login to a user of `org` (see [`db::users::link`]) and updates the
 /// profile. Concurrent first logins of one person end with one user: the loser of the race
 /// finds the winner's identity on its next try.
 pub async fn link_login(app: &App, org: &VippsOrg, info: &VippsUserInfo) -> Result<User> {
     let profile = LoginProfile::from_user_info(info);
     for attempt in 1..=LINK_ATTEMPTS {
-        let new_user_id = fresh_id()?;
+        let new_user_id = UserId::generate()?;
         let link = LoginLink {
             org_id: &org.org_id,
             environment: org.environment,
@@ -91,7 +87,7 @@ pub async fn create(app: &App, _admin: &Admin, new: NewUser) -> Result<User> {
     }
     let now = Timestamp::now();
     let user = User {
-        id: fresh_id()?,
+        id: UserId::generate()?,
         org_id: new.org_id,
         name: new.name,
         given_name: None,

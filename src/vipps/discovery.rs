@@ -10,23 +10,15 @@ use crate::error::Result;
 
 const WHAT: &str = "discovery document";
 
-/// The endpoints of one issuer, as its discovery document announces them.
-#[derive(Debug, Clone)]
+/// The endpoints of one issuer, as its discovery document announces them (other members of
+/// the document are ignored).
+#[derive(Debug, Clone, Deserialize)]
 pub struct Discovery {
     pub issuer: String,
     pub authorization_endpoint: url::Url,
     pub token_endpoint: url::Url,
     pub userinfo_endpoint: url::Url,
     pub jwks_uri: url::Url,
-}
-
-#[derive(Deserialize)]
-struct Document {
-    issuer: String,
-    authorization_endpoint: url::Url,
-    token_endpoint: url::Url,
-    userinfo_endpoint: url::Url,
-    jwks_uri: url::Url,
 }
 
 impl VippsClient {
@@ -44,14 +36,7 @@ impl VippsClient {
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
         );
-        let (document, ttl): (Document, _) = self.fetch_document(WHAT, &url).await?;
-        let discovery = Discovery {
-            issuer: document.issuer,
-            authorization_endpoint: document.authorization_endpoint,
-            token_endpoint: document.token_endpoint,
-            userinfo_endpoint: document.userinfo_endpoint,
-            jwks_uri: document.jwks_uri,
-        };
+        let (discovery, ttl): (Discovery, _) = self.fetch_document(WHAT, &url).await?;
         discovery.check(issuer)?;
         Ok((discovery, ttl))
     }
