@@ -1,11 +1,9 @@
-//! The application state shared by every request, and the server loop.
+//! The application state shared by every request.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use tokio::net::TcpListener;
 
 use crate::auth::AdminToken;
 use crate::config::{Config, LoginConfig};
@@ -89,18 +87,4 @@ impl App {
         };
         Ok((Self::new(db, admin, &config.login).await?, generated))
     }
-}
-
-/// Serves the REST and GraphQL API on `listener` until `shutdown` completes, then lets the
-/// requests in flight finish.
-pub async fn serve(
-    app: Arc<App>,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let router = crate::http::router(app);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
 }

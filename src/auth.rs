@@ -1,9 +1,11 @@
-//! The admin bearer token that guards every write operation.
+//! Who is calling: the admin bearer token that guards every write operation, and the
+//! [`Caller`] the HTTP edge parses once per request from its `Authorization` header.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::Error;
+use crate::sessions::{Session, SessionKeys};
 
 /// The configured admin token, kept only as a SHA-256 digest so comparisons take the same
 /// time whatever the presented token's length or content.
@@ -13,7 +15,7 @@ pub struct AdminToken {
 
 /// Proof that the caller presented the admin token. Only [`AdminToken::verify`] makes one,
 /// and every write operation in the service layer asks for it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Admin(());
 
 impl AdminToken {
@@ -55,8 +57,55 @@ impl AdminToken {
     }
 }
 
+/// The caller of one request: an admin proof and/or a verified session, parsed once from the
+/// `Authorization` header. Both adapters hand the typed proofs to the service layer.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    admin: Option<Admin>,
+    session: Option<Session>,
+}
+
+impl Caller {
+    /// Identifies the caller: the admin token, else a session token this server signed. A
+    /// missing, malformed or unknown credential makes an anonymous caller.
+    pub fn identify(
+        admin: &AdminToken,
+        sessions: &SessionKeys,
+        authorization: Option<&str>,
+    ) -> Self {
+        let Some(authorization) = authorization else {
+            return Self::default();
+        };
+        match admin.verify(Some(authorization)) {
+            Ok(proof) => Self {
+                admin: Some(proof),
+                session: None,
+            },
+            Err(_) => Self {
+                admin: None,
+                session: bearer(authorization).and_then(|token| sessions.verify(token).ok()),
+            },
+        }
+    }
+
+    /// The admin proof, or `UNAUTHENTICATED`.
+    pub fn admin(&self) -> Result<&Admin, Error> {
+        self.admin.as_ref().ok_or(Error::Unauthenticated)
+    }
+
+    /// The admin proof, taken out of the caller, or `UNAUTHENTICATED`.
+    pub fn into_admin(self) -> Result<Admin, Error> {
+        self.admin.ok_or(Error::Unauthenticated)
+    }
+
+    /// The verified session, or `UNAUTHENTICATED`.
+    pub fn session(&self) -> Result<&Session, Error> {
+        self.session.as_ref().ok_or(Error::SessionInvalid)
+    }
+}
+
 /// The token of a `Bearer` credential (the scheme name is case-insensitive).
-pub fn bearer(header: &str) -> Option<&str> {
+fn bearer(header: &str) -> Option<&str> {
     let (scheme, token) = header.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

@@ -1,10 +1,10 @@
 //! The one error type of the service layer, with a stable machine code.
 //!
-//! REST renders it as `application/problem+json` ([`crate::http::error`]), GraphQL as an
-//! error with `extensions.code` ([`crate::graphql::error`]). Internal causes are logged by
-//! the adapters and never returned to the client.
+//! The HTTP edge renders it as `application/problem+json` with the status that goes with the
+//! code, GraphQL as an error with `extensions.code`. Internal causes are logged by the
+//! adapters and never returned to the client.
 
-use crate::domain::{InvalidInput, ProviderError};
+use crate::domain::{InvalidInput, OrgId, ProviderError, UserId};
 
 /// Everything an operation can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -12,21 +12,12 @@ pub enum Error {
     /// The client sent something that does not parse or breaks a domain rule.
     #[error(transparent)]
     InvalidInput(#[from] InvalidInput),
-    /// The request body is larger than the server accepts.
-    #[error("the request body exceeds the limit of {limit} bytes")]
-    PayloadTooLarge { limit: usize },
-    /// The request body has a content type the endpoint does not accept.
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    /// The addressed resource or route does not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// The route exists but not with this HTTP method.
-    #[error("{0}")]
-    MethodNotAllowed(String),
-    /// The resource already exists.
-    #[error("{0}")]
-    Conflict(String),
+    /// The addressed resource does not exist.
+    #[error(transparent)]
+    NotFound(#[from] Missing),
+    /// The operation clashes with what is stored.
+    #[error(transparent)]
+    Conflict(#[from] Clash),
     /// The admin bearer token is missing or wrong.
     #[error("this operation needs the admin token: send `Authorization: Bearer <admin token>`")]
     Unauthenticated,
@@ -83,10 +74,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidInput(_) => "INVALID_INPUT",
-            Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
-            Error::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             Error::NotFound(_) => "NOT_FOUND",
-            Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             Error::Conflict(_) => "CONFLICT",
             Error::Unauthenticated | Error::SessionInvalid => "UNAUTHENTICATED",
             Error::LinkAmbiguous => "LINK_AMBIGUOUS",
@@ -101,30 +89,6 @@ impl Error {
             Error::SecretUnavailable { .. } => "SECRET_UNAVAILABLE",
             Error::DatabaseUnavailable(_) => "DATABASE_UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
-        }
-    }
-
-    /// The HTTP status that goes with the code.
-    pub fn status(&self) -> u16 {
-        match self {
-            Error::InvalidInput(_) => 400,
-            Error::Unauthenticated | Error::SessionInvalid => 401,
-            Error::NotFound(_) => 404,
-            Error::MethodNotAllowed(_) => 405,
-            Error::Conflict(_) => 409,
-            Error::PayloadTooLarge { .. } => 413,
-            Error::UnsupportedMediaType(_) => 415,
-            Error::VippsDisabled(_)
-            | Error::LoginStateInvalid
-            | Error::LoginStateExpired
-            | Error::LoginCancelled(_)
-            | Error::LoginFailed(_)
-            | Error::IdTokenInvalid(_)
-            | Error::LinkAmbiguous
-            | Error::NoAccount => 422,
-            Error::VippsUnavailable { .. } => 502,
-            Error::SecretUnavailable { .. } | Error::DatabaseUnavailable(_) => 503,
-            Error::Internal(_) => 500,
         }
     }
 
@@ -186,6 +150,28 @@ impl From<getrandom::Error> for Error {
             "no randomness from the operating system: {error}"
         ))
     }
+}
+
+/// What an operation looked for and did not find; each message is written here once.
+#[derive(Debug, thiserror::Error)]
+pub enum Missing {
+    #[error("no vipps org with org_id `{0}`")]
+    Org(OrgId),
+    #[error("no user with id `{0}`")]
+    User(UserId),
+    #[error("user `{0}` has no Vipps identity with this sub")]
+    Identity(UserId),
+}
+
+/// How an operation clashes with what is stored; each message is written here once.
+#[derive(Debug, thiserror::Error)]
+pub enum Clash {
+    #[error("a vipps org with org_id `{0}` already exists")]
+    OrgExists(OrgId),
+    #[error("vipps org `{0}` is being changed by someone else; try again")]
+    OrgBusy(OrgId),
+    #[error("a user of this organization already has this phone number or e-mail")]
+    DuplicateUser,
 }
 
 /// Shorthand for results of the service layer.

@@ -4,12 +4,13 @@
 //! - [`domain`]: value types that parse input once (no I/O, no framework types);
 //! - [`service`]: every business operation, called by both adapters;
 //! - [`db`]: diesel, the two backends and every query;
-//! - [`http`]: the REST compatibility adapter, health checks and the router;
-//! - [`graphql`]: the GraphQL adapter, its endpoint and the self-hosted GraphiQL;
+//! - [`http`]: the edge: router and server loop, the REST compatibility adapter, the
+//!   `/graphql` endpoint, the self-hosted GraphiQL and health checks; parses the caller once;
+//! - [`graphql`]: the GraphQL schema (types, resolvers, limits), which knows nothing of HTTP;
 //! - [`vipps`]: the OpenID Connect client (discovery, token, JWKS, userinfo);
 //! - [`secrets`]: resolves client-secret references (env, file, Vault);
 //! - [`sessions`]: session tokens (Ed25519 JWTs) and their public key set;
-//! - [`auth`]: the admin bearer token;
+//! - [`auth`]: the admin bearer token and the [`auth::Caller`] of a request;
 //! - [`mock_vipps`]: a fake Vipps Login provider for tests and local development; never mounted by `serve`;
 //! - [`config`], [`telemetry`], [`app`]: start-up wiring shared by `main` and the tests.
 
@@ -28,6 +29,7 @@ pub mod sessions;
 pub mod telemetry;
 pub mod vipps;
 
-pub use app::{App, serve};
+pub use app::App;
 pub use config::Config;
 pub use error::Error;
+pub use http::serve;

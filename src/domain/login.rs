@@ -214,18 +214,30 @@ impl std::fmt::Debug for CompleteLogin {
     }
 }
 
+/// A completion as an adapter receives it: the redirect's query parameters, unparsed.
+#[derive(Clone, Copy, Default)]
+pub struct CompleteLoginFields<'a> {
+    pub state: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub scope: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub error_description: Option<&'a str>,
+    pub error_hint: Option<&'a str>,
+}
+
 impl CompleteLogin {
     const MAX_CODE_LEN: usize = 2048;
 
     /// `state` is required, and either `code` or `error`.
-    pub fn parse(
-        state: Option<&str>,
-        code: Option<&str>,
-        scope: Option<&str>,
-        error: Option<&str>,
-        error_description: Option<&str>,
-        error_hint: Option<&str>,
-    ) -> Result<Self, InvalidInput> {
+    pub fn parse(fields: CompleteLoginFields<'_>) -> Result<Self, InvalidInput> {
+        let CompleteLoginFields {
+            state,
+            code,
+            scope,
+            error,
+            error_description,
+            error_hint,
+        } = fields;
         let state = match state {
             Some(state) if !state.is_empty() => state.to_owned(),
             _ => {
@@ -387,17 +399,19 @@ mod tests {
 
     #[test]
     fn completion_needs_state_and_code_or_error() {
-        assert!(CompleteLogin::parse(None, Some("c"), None, None, None, None).is_err());
-        assert!(CompleteLogin::parse(Some("s"), None, None, None, None, None).is_err());
-        assert!(CompleteLogin::parse(Some("s"), Some("a b"), None, None, None, None).is_err());
-        let cancelled = CompleteLogin::parse(
-            Some("s"),
-            None,
-            None,
-            Some("access_denied"),
-            Some("x"),
-            None,
-        )
+        let fields = |state, code, error| CompleteLoginFields {
+            state,
+            code,
+            error,
+            ..CompleteLoginFields::default()
+        };
+        assert!(CompleteLogin::parse(fields(None, Some("c"), None)).is_err());
+        assert!(CompleteLogin::parse(fields(Some("s"), None, None)).is_err());
+        assert!(CompleteLogin::parse(fields(Some("s"), Some("a b"), None)).is_err());
+        let cancelled = CompleteLogin::parse(CompleteLoginFields {
+            error_description: Some("x"),
+            ..fields(Some("s"), None, Some("access_denied"))
+        })
         .unwrap();
         assert!(matches!(cancelled.response, AuthorizationResponse::Error(ref e) if e.is_cancel()));
     }

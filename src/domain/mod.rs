@@ -19,10 +19,13 @@ pub use client::{
 };
 pub use environment::Environment;
 pub use login::{
-    AddressType, AuthorizationResponse, CompleteLogin, LoginAttempt, LoginSecret, LoginStart,
-    NextRelativeUrl, ProviderError, StartLogin, VippsAddress, VippsUserInfo, state_key,
+    AddressType, AuthorizationResponse, CompleteLogin, CompleteLoginFields, LoginAttempt,
+    LoginSecret, LoginStart, NextRelativeUrl, ProviderError, StartLogin, VippsAddress,
+    VippsUserInfo, state_key,
 };
-pub use org::{NewOrgFields, NewVippsOrg, OrgChanges, OrgFilter, OrgPatch, Patch, VippsOrg};
+pub use org::{
+    NewOrgFields, NewVippsOrg, OrgChanges, OrgField, OrgFilter, OrgPatch, Patch, VippsOrg,
+};
 pub use org_id::OrgId;
 pub use page::{Page, PageRequest};
 pub use redirect_uri::RedirectUri;

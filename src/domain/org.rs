@@ -24,6 +24,23 @@ pub struct VippsOrg {
     pub updated_at: Timestamp,
 }
 
+/// One field of an organization, for answers that carry a chosen set of fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgField {
+    OrgId,
+    ClientId,
+    ClientSecretRef,
+    RedirectUri,
+    Scopes,
+    VippsEnabled,
+    Environment,
+    TokenEndpointAuthMethod,
+    MerchantSerialNumber,
+    PreProvisionedUsersOnly,
+    CreatedAt,
+    UpdatedAt,
+}
+
 /// Which organizations a listing includes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OrgFilter {
@@ -216,30 +233,30 @@ impl OrgChanges {
         })
     }
 
-    /// The `snake_case` names of the fields this update sets, in contract order.
-    pub fn fields(&self) -> Vec<&'static str> {
+    /// The fields this update sets, in contract order.
+    pub fn fields(&self) -> Vec<OrgField> {
         [
-            ("client_id", self.client_id.is_some()),
-            ("client_secret_ref", self.client_secret_ref.is_some()),
-            ("redirect_uri", self.redirect_uri.is_some()),
-            ("scopes", self.scopes.is_some()),
-            ("vipps_enabled", self.vipps_enabled.is_some()),
-            ("environment", self.environment.is_some()),
+            (OrgField::ClientId, self.client_id.is_some()),
+            (OrgField::ClientSecretRef, self.client_secret_ref.is_some()),
+            (OrgField::RedirectUri, self.redirect_uri.is_some()),
+            (OrgField::Scopes, self.scopes.is_some()),
+            (OrgField::VippsEnabled, self.vipps_enabled.is_some()),
+            (OrgField::Environment, self.environment.is_some()),
             (
-                "token_endpoint_auth_method",
+                OrgField::TokenEndpointAuthMethod,
                 self.token_endpoint_auth_method.is_some(),
             ),
             (
-                "merchant_serial_number",
+                OrgField::MerchantSerialNumber,
                 self.merchant_serial_number.is_some(),
             ),
             (
-                "pre_provisioned_users_only",
+                OrgField::PreProvisionedUsersOnly,
                 self.pre_provisioned_users_only.is_some(),
             ),
         ]
         .into_iter()
-        .filter_map(|(name, set)| set.then_some(name))
+        .filter_map(|(field, set)| set.then_some(field))
         .collect()
     }
 }
@@ -336,7 +353,7 @@ mod tests {
         let updated = current.apply(&disable, Timestamp::now()).unwrap();
         assert!(!updated.vipps_enabled);
         assert_eq!(updated.client_id, current.client_id);
-        assert_eq!(disable.fields(), ["vipps_enabled"]);
+        assert_eq!(disable.fields(), [OrgField::VippsEnabled]);
     }
 
     #[test]

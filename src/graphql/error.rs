@@ -25,6 +25,16 @@ impl From<InvalidInput> for GqlError {
     }
 }
 
+/// Request data a resolver needs is missing: a wiring fault, never the client's.
+impl From<async_graphql::Error> for GqlError {
+    fn from(error: async_graphql::Error) -> Self {
+        Self::from(Error::Internal(anyhow::anyhow!(
+            "GraphQL context: {}",
+            error.message
+        )))
+    }
+}
+
 impl From<Arc<Error>> for GqlError {
     fn from(error: Arc<Error>) -> Self {
         Self(error)

@@ -1,6 +1,7 @@
-//! Batch loading: every `vippsOrg`/`vippsOrgStatus`/`org` field of concurrent requests shares
-//! one query, and so does every `vippsIdentities` field.
-//! The loader does not cache, so it is safe to share across requests.
+//! Batch loading of the root reads: every `vippsOrg`/`vippsOrgStatus` field of concurrent
+//! requests shares one query. The loader does not cache, so it is safe to share across
+//! requests. (A user's `org` and `vippsIdentities` are prefetched by look-ahead instead; see
+//! `users.rs`.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 
 use crate::app::App;
-use crate::domain::{OrgId, UserId, VippsIdentity, VippsOrg};
+use crate::domain::{OrgId, VippsOrg};
 use crate::error::Error;
 use crate::service;
 
@@ -26,22 +27,5 @@ impl Loader<OrgId> for OrgLoader {
             .into_iter()
             .map(|org| (org.org_id.clone(), org))
             .collect())
-    }
-}
-
-/// Every `vippsIdentities` field of a response level shares one query.
-pub struct IdentitiesLoader(pub Arc<App>);
-
-impl Loader<UserId> for IdentitiesLoader {
-    type Value = Vec<VippsIdentity>;
-    type Error = Arc<Error>;
-
-    async fn load(
-        &self,
-        keys: &[UserId],
-    ) -> Result<HashMap<UserId, Vec<VippsIdentity>>, Self::Error> {
-        service::users::identities_of(&self.0, keys)
-            .await
-            .map_err(Arc::new)
     }
 }

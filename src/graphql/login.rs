@@ -5,8 +5,8 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use super::app;
 use super::error::GqlError;
 use super::scalars::{Date, DateTime};
-use super::users::User;
-use crate::domain::{self, CompleteLogin, StartLogin};
+use super::users::{User, with_relations_one};
+use crate::domain::{self, CompleteLogin, CompleteLoginFields, StartLogin};
 use crate::service::login::{self, LoginResult};
 
 type Result<T> = std::result::Result<T, GqlError>;
@@ -166,15 +166,22 @@ impl From<domain::VippsUserInfo> for VippsUserInfo {
     }
 }
 
-impl From<LoginResult> for VippsLoginResult {
-    fn from(result: LoginResult) -> Self {
-        Self {
-            vipps_user_info: result.user_info.into(),
-            next_relative_url: result.next_relative_url.as_str().to_owned(),
-            user: User::new(result.user),
-            session_token: result.session.token,
-            session_expires_at: DateTime(result.session.expires_at),
-        }
+impl VippsLoginResult {
+    /// The answer for a completed login, with its user's relations loaded as selected.
+    async fn new(ctx: &Context<'_>, result: LoginResult) -> Result<Self> {
+        let LoginResult {
+            user_info,
+            user,
+            session,
+            next_relative_url,
+        } = result;
+        Ok(Self {
+            vipps_user_info: user_info.into(),
+            next_relative_url: next_relative_url.as_str().to_owned(),
+            user: with_relations_one(app(ctx)?, ctx.look_ahead().field("user"), user).await?,
+            session_token: session.token,
+            session_expires_at: DateTime(session.expires_at),
+        })
     }
 }
 
@@ -194,7 +201,7 @@ impl LoginMutation {
             input.next_relative_url.as_deref(),
             input.scopes.as_deref(),
         )?;
-        let started = login::start(app(ctx), request).await?;
+        let started = login::start(app(ctx)?, request).await?;
         Ok(VippsLoginStart {
             authorization_url: started.authorization_url,
             state: started.state.as_str().to_owned(),
@@ -211,14 +218,15 @@ impl LoginMutation {
         ctx: &Context<'_>,
         input: CompleteVippsLoginInput,
     ) -> Result<VippsLoginResult> {
-        let request = CompleteLogin::parse(
-            Some(&input.state),
-            input.code.as_deref(),
-            input.scope.as_deref(),
-            input.error.as_deref(),
-            input.error_description.as_deref(),
-            input.error_hint.as_deref(),
-        )?;
-        Ok(login::complete(app(ctx), request).await?.into())
+        let request = CompleteLogin::parse(CompleteLoginFields {
+            state: Some(&input.state),
+            code: input.code.as_deref(),
+            scope: input.scope.as_deref(),
+            error: input.error.as_deref(),
+            error_description: input.error_description.as_deref(),
+            error_hint: input.error_hint.as_deref(),
+        })?;
+        let result = login::complete(app(ctx)?, request).await?;
+        VippsLoginResult::new(ctx, result).await
     }
 }

@@ -1,11 +1,11 @@
-//! The GraphQL adapter: schema, resolvers, the `/graphql` endpoint and GraphiQL.
+//! The GraphQL schema: types, resolvers, the loader of organizations, limits and the error
+//! mapping. It knows nothing of HTTP: the edge (`http/`) executes it with the request's
+//! [`Caller`] as request data.
 //!
 //! Resolvers parse their arguments into domain types, call the service layer and wrap the
 //! result; doc comments on types and fields become the descriptions GraphiQL shows.
 
-pub mod endpoint;
 pub mod error;
-pub mod graphiql;
 mod limits;
 mod loaders;
 mod login;
@@ -19,6 +19,8 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::app::App;
+use crate::auth::Caller;
+use error::GqlError;
 
 /// The deepest selection nesting a document may have. The introspection query GraphiQL
 /// sends on load is 15 deep (nine nested `ofType`); our own types nest at most 3 deep.
@@ -41,8 +43,13 @@ pub struct Mutation(orgs::OrgMutation, login::LoginMutation, users::UserMutation
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The application state every resolver reaches through the context.
-fn app<'a>(ctx: &async_graphql::Context<'a>) -> &'a Arc<App> {
-    ctx.data_unchecked::<Arc<App>>()
+fn app<'a>(ctx: &async_graphql::Context<'a>) -> Result<&'a Arc<App>, GqlError> {
+    Ok(ctx.data::<Arc<App>>()?)
+}
+
+/// The caller of the request, identified by the HTTP edge.
+fn caller<'a>(ctx: &async_graphql::Context<'a>) -> Result<&'a Caller, GqlError> {
+    Ok(ctx.data::<Caller>()?)
 }
 
 /// The schema with its limits, before any runtime data is attached.
@@ -62,10 +69,6 @@ pub fn build_schema(app: Arc<App>) -> AppSchema {
             loaders::OrgLoader(app.clone()),
             tokio::spawn,
         ))
-        .data(DataLoader::new(
-            loaders::IdentitiesLoader(app.clone()),
-            tokio::spawn,
-        ))
         .data(app)
         .finish()
 }
@@ -74,7 +77,3 @@ pub fn build_schema(app: Arc<App>) -> AppSchema {
 pub fn sdl() -> String {
     builder().finish().sdl()
 }
-
-/// The caller's `Authorization` header, handed to resolvers that need the admin token.
-#[derive(Clone)]
-pub struct Authorization(pub Option<String>);

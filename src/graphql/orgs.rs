@@ -7,17 +7,16 @@ use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleOb
 use super::error::GqlError;
 use super::loaders::OrgLoader;
 use super::scalars::DateTime;
-use super::{Authorization, app};
+use super::{app, caller};
 use crate::auth::Admin;
 use crate::domain::{self, MerchantSerialNumber, OrgFilter, OrgId, PageRequest, Patch};
 use crate::service::orgs;
 
 type Result<T> = std::result::Result<T, GqlError>;
 
-/// Checks the admin token the request carried.
-pub(super) fn require_admin(ctx: &Context<'_>) -> Result<Admin> {
-    let authorization = ctx.data_opt::<Authorization>().and_then(|a| a.0.as_deref());
-    Ok(app(ctx).admin.verify(authorization)?)
+/// The admin proof of the caller, or `UNAUTHENTICATED`.
+pub(super) fn require_admin<'a>(ctx: &Context<'a>) -> Result<&'a Admin> {
+    Ok(caller(ctx)?.admin()?)
 }
 
 /// The Vipps environment an organization uses; it decides which OpenID issuer it talks to.
@@ -294,7 +293,7 @@ impl UpdateVippsOrgInput {
 /// Looks an organization up through the batching loader.
 async fn load(ctx: &Context<'_>, org_id: &str) -> Result<Option<domain::VippsOrg>> {
     let org_id = OrgId::parse(org_id)?;
-    let loader = ctx.data_unchecked::<DataLoader<OrgLoader>>();
+    let loader = ctx.data::<DataLoader<OrgLoader>>()?;
     Ok(loader.load_one(org_id).await?)
 }
 
@@ -324,7 +323,7 @@ impl OrgQuery {
             include_disabled,
             environment: environment.map(Into::into),
         };
-        let page = orgs::list(app(ctx), filter, request).await?;
+        let page = orgs::list(app(ctx)?, filter, request).await?;
         Ok(VippsOrgPage {
             pagination: Pagination::from(&page),
             items: page.items.into_iter().map(VippsOrg).collect(),
@@ -368,7 +367,7 @@ impl OrgMutation {
     ) -> Result<VippsOrg> {
         let admin = require_admin(ctx)?;
         Ok(VippsOrg(
-            orgs::create(app(ctx), &admin, input.parse()?).await?,
+            orgs::create(app(ctx)?, admin, input.parse()?).await?,
         ))
     }
 
@@ -382,7 +381,7 @@ impl OrgMutation {
         let admin = require_admin(ctx)?;
         let org_id = OrgId::parse(&org_id)?;
         Ok(VippsOrg(
-            orgs::update(app(ctx), &admin, &org_id, &input.parse()?).await?,
+            orgs::update(app(ctx)?, admin, &org_id, &input.parse()?).await?,
         ))
     }
 
@@ -394,7 +393,7 @@ impl OrgMutation {
     ) -> Result<DeletedVippsOrg> {
         let admin = require_admin(ctx)?;
         let org_id = OrgId::parse(&org_id)?;
-        let deleted_at = orgs::delete(app(ctx), &admin, &org_id).await?;
+        let deleted_at = orgs::delete(app(ctx)?, admin, &org_id).await?;
         Ok(DeletedVippsOrg {
             org_id: org_id.to_string(),
             deleted: true,

@@ -1,36 +1,84 @@
 //! The user registry in GraphQL: `me` (session token), and the admin operations `users`,
 //! `user`, `createUser`, `deleteUser`, `unlinkVippsIdentity`.
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use std::collections::HashMap;
+
+use async_graphql::{Context, InputObject, Lookahead, Object, SimpleObject};
 
 use super::error::GqlError;
-use super::loaders::{IdentitiesLoader, OrgLoader};
 use super::orgs::{Pagination, VippsEnvironment, VippsOrg, require_admin};
 use super::scalars::DateTime;
-use super::{Authorization, app};
+use super::{app, caller};
+use crate::app::App;
 use crate::domain::{self, NewUser, OrgId, PageRequest, UserFilter, UserId};
 use crate::error::Error;
-use crate::service::users;
+use crate::service::{orgs, users};
 
 type Result<T> = std::result::Result<T, GqlError>;
 
 /// A user of an organization, linked to Vipps identities by logins.
 pub struct User {
     user: domain::User,
-    /// Loaded ahead by a list resolver for the whole page; otherwise loaded per field.
+    /// The organization, when the selection asks for it (see [`with_relations`]).
     org: Option<domain::VippsOrg>,
+    /// The identities, when the selection asks for them (see [`with_relations`]).
     identities: Option<Vec<domain::VippsIdentity>>,
 }
 
-impl User {
-    pub(super) fn new(user: domain::User) -> Self {
-        Self {
-            user,
-            org: None,
-            identities: None,
+/// Wraps users, loading the organizations and identities that `selection` (the selection of
+/// one user) asks for, for all of them at once: one query per relation, however many users.
+/// Every resolver that answers with users goes through here, so `User.org` and
+/// `User.vippsIdentities` never query on their own.
+pub(super) async fn with_relations(
+    app: &App,
+    selection: Lookahead<'_>,
+    users: Vec<domain::User>,
+) -> Result<Vec<User>> {
+    let orgs = async {
+        if !selection.field("org").exists() {
+            return Ok(None);
         }
-    }
+        let org_ids: Vec<OrgId> = users.iter().map(|u| u.org_id.clone()).collect();
+        let found = orgs::find_many(app, &org_ids).await?;
+        Ok::<_, Error>(Some(
+            found
+                .into_iter()
+                .map(|org| (org.org_id.clone(), org))
+                .collect::<HashMap<_, _>>(),
+        ))
+    };
+    let identities = async {
+        if !selection.field("vippsIdentities").exists() {
+            return Ok(None);
+        }
+        let user_ids: Vec<UserId> = users.iter().map(|u| u.id.clone()).collect();
+        users::identities_of(app, &user_ids).await.map(Some)
+    };
+    let (orgs, mut identities) = tokio::try_join!(orgs, identities)?;
+    Ok(users
+        .into_iter()
+        .map(|user| User {
+            org: orgs
+                .as_ref()
+                .and_then(|orgs| orgs.get(&user.org_id).cloned()),
+            identities: identities
+                .as_mut()
+                .map(|found| found.remove(&user.id).unwrap_or_default()),
+            user,
+        })
+        .collect())
+}
+
+/// One user, with the relations `selection` asks for.
+pub(super) async fn with_relations_one(
+    app: &App,
+    selection: Lookahead<'_>,
+    user: domain::User,
+) -> Result<User> {
+    with_relations(app, selection, vec![user])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a user went missing")).into())
 }
 
 #[Object]
@@ -41,31 +89,24 @@ impl User {
     }
 
     /// The organization the user belongs to.
-    async fn org(&self, ctx: &Context<'_>) -> Result<VippsOrg> {
-        let org = match &self.org {
-            Some(org) => Some(org.clone()),
-            None => {
-                let loader = ctx.data_unchecked::<DataLoader<OrgLoader>>();
-                loader.load_one(self.user.org_id.clone()).await?
-            }
-        };
-        org.map(VippsOrg).ok_or_else(|| {
-            Error::Internal(anyhow::anyhow!("user {} has no organization", self.user.id)).into()
+    async fn org(&self) -> Result<VippsOrg> {
+        self.org.clone().map(VippsOrg).ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "the organization of user {} was not loaded",
+                self.user.id
+            ))
+            .into()
         })
     }
 
     /// The Vipps identities linked to the user (one per environment and `sub`).
-    async fn vipps_identities(&self, ctx: &Context<'_>) -> Result<Vec<VippsIdentity>> {
-        let identities = match &self.identities {
-            Some(identities) => identities.clone(),
-            None => {
-                let loader = ctx.data_unchecked::<DataLoader<IdentitiesLoader>>();
-                loader
-                    .load_one(self.user.id.clone())
-                    .await?
-                    .unwrap_or_default()
-            }
-        };
+    async fn vipps_identities(&self) -> Result<Vec<VippsIdentity>> {
+        let identities = self.identities.clone().ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "the identities of user {} were not loaded",
+                self.user.id
+            ))
+        })?;
         Ok(identities.into_iter().map(VippsIdentity::from).collect())
     }
 
@@ -171,45 +212,6 @@ pub struct DeletedUser {
     deleted_at: DateTime,
 }
 
-/// Wraps a page of users, loading the organizations and identities the query selects for the
-/// whole page at once: one batched loader call per relation, however many users.
-async fn with_relations(ctx: &Context<'_>, page: Vec<domain::User>) -> Result<Vec<User>> {
-    let items = ctx.look_ahead().field("items");
-    let wants_org = items.field("org").exists();
-    let wants_identities = items.field("vippsIdentities").exists();
-    let org_ids: Vec<OrgId> = page.iter().map(|u| u.org_id.clone()).collect();
-    let user_ids: Vec<UserId> = page.iter().map(|u| u.id.clone()).collect();
-    let orgs = async {
-        if wants_org {
-            let loader = ctx.data_unchecked::<DataLoader<OrgLoader>>();
-            loader.load_many(org_ids).await.map(Some)
-        } else {
-            Ok(None)
-        }
-    };
-    let identities = async {
-        if wants_identities {
-            let loader = ctx.data_unchecked::<DataLoader<IdentitiesLoader>>();
-            loader.load_many(user_ids).await.map(Some)
-        } else {
-            Ok(None)
-        }
-    };
-    let (orgs, mut identities) = tokio::try_join!(orgs, identities)?;
-    Ok(page
-        .into_iter()
-        .map(|user| User {
-            org: orgs
-                .as_ref()
-                .and_then(|orgs| orgs.get(&user.org_id).cloned()),
-            identities: identities
-                .as_mut()
-                .map(|found| found.remove(&user.id).unwrap_or_default()),
-            user,
-        })
-        .collect())
-}
-
 #[derive(Default)]
 pub struct UserQuery;
 
@@ -218,8 +220,9 @@ impl UserQuery {
     /// The user a session token belongs to (`Authorization: Bearer <sessionToken>` from
     /// `completeVippsLogin`). `UNAUTHENTICATED` for a missing, expired or forged token.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
-        let authorization = ctx.data_opt::<Authorization>().and_then(|a| a.0.as_deref());
-        Ok(User::new(users::me(app(ctx), authorization).await?))
+        let app = app(ctx)?;
+        let user = users::me(app, caller(ctx)?.session()?).await?;
+        with_relations_one(app, ctx.look_ahead(), user).await
     }
 
     /// An organization's users, oldest first, a page at a time (admin).
@@ -235,9 +238,10 @@ impl UserQuery {
         let admin = require_admin(ctx)?;
         let request = PageRequest::parse(page, limit)?;
         let filter = UserFilter::parse(&org_id, search.as_deref())?;
-        let page = users::list(app(ctx), &admin, &filter, request).await?;
+        let app = app(ctx)?;
+        let page = users::list(app, admin, &filter, request).await?;
         let pagination = Pagination::from(&page);
-        let items = with_relations(ctx, page.items).await?;
+        let items = with_relations(app, ctx.look_ahead().field("items"), page.items).await?;
         Ok(UserPage { items, pagination })
     }
 
@@ -249,7 +253,11 @@ impl UserQuery {
     ) -> Result<Option<User>> {
         let admin = require_admin(ctx)?;
         let id = UserId::parse(&id)?;
-        Ok(users::find(app(ctx), &admin, &id).await?.map(User::new))
+        let app = app(ctx)?;
+        match users::find(app, admin, &id).await? {
+            Some(user) => Ok(Some(with_relations_one(app, ctx.look_ahead(), user).await?)),
+            None => Ok(None),
+        }
     }
 }
 
@@ -267,7 +275,9 @@ impl UserMutation {
             input.email.as_deref(),
             input.name.as_deref(),
         )?;
-        Ok(User::new(users::create(app(ctx), &admin, new).await?))
+        let app = app(ctx)?;
+        let user = users::create(app, admin, new).await?;
+        with_relations_one(app, ctx.look_ahead(), user).await
     }
 
     /// Deletes a user and the links to their Vipps identities (admin).
@@ -278,7 +288,7 @@ impl UserMutation {
     ) -> Result<DeletedUser> {
         let admin = require_admin(ctx)?;
         let id = UserId::parse(&id)?;
-        let deleted_at = users::delete(app(ctx), &admin, &id).await?;
+        let deleted_at = users::delete(app(ctx)?, admin, &id).await?;
         Ok(DeletedUser {
             id: id.to_string(),
             deleted: true,
@@ -297,6 +307,8 @@ impl UserMutation {
         let admin = require_admin(ctx)?;
         let id = UserId::parse(&user_id)?;
         let sub = domain::parse_sub(&sub)?;
-        Ok(User::new(users::unlink(app(ctx), &admin, &id, &sub).await?))
+        let app = app(ctx)?;
+        let user = users::unlink(app, admin, &id, &sub).await?;
+        with_relations_one(app, ctx.look_ahead(), user).await
     }
 }

@@ -1,10 +1,86 @@
-//! Errors as RFC 7807 `application/problem+json`, with the stable `code`.
+//! What the HTTP edge answers when a request fails: the service [`Error`], or a failure only
+//! HTTP can have (body too large, wrong content type or method, no such route). REST renders
+//! it as RFC 7807 `application/problem+json` with the stable `code`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::InvalidInput;
 use crate::error::Error;
+
+/// A failed request, as the HTTP edge answers it.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// A service error.
+    #[error(transparent)]
+    Service(#[from] Error),
+    /// The request body is larger than the server accepts.
+    #[error("the request body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// The request body has a content type the endpoint does not accept.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// The route exists but not with this HTTP method.
+    #[error("{0}")]
+    MethodNotAllowed(&'static str),
+    /// No route (or file) answers to this path.
+    #[error("{0}")]
+    NoRoute(&'static str),
+}
+
+impl From<InvalidInput> for HttpError {
+    fn from(invalid: InvalidInput) -> Self {
+        Self::Service(Error::InvalidInput(invalid))
+    }
+}
+
+impl HttpError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Service(error) => error.code(),
+            Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Self::NoRoute(_) => "NOT_FOUND",
+        }
+    }
+
+    /// The HTTP status that goes with the code.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Service(error) => status(error),
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NoRoute(_) => StatusCode::NOT_FOUND,
+        }
+    }
+}
+
+/// The HTTP status of a service error.
+fn status(error: &Error) -> StatusCode {
+    match error {
+        Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
+        Error::Unauthenticated | Error::SessionInvalid => StatusCode::UNAUTHORIZED,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::VippsDisabled(_)
+        | Error::LoginStateInvalid
+        | Error::LoginStateExpired
+        | Error::LoginCancelled(_)
+        | Error::LoginFailed(_)
+        | Error::IdTokenInvalid(_)
+        | Error::LinkAmbiguous
+        | Error::NoAccount => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::VippsUnavailable { .. } => StatusCode::BAD_GATEWAY,
+        Error::SecretUnavailable { .. } | Error::DatabaseUnavailable(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
 
 /// The problem document every REST error answers with.
 #[derive(Serialize)]
@@ -26,16 +102,21 @@ struct Problem<'a> {
     vipps_error_hint: Option<&'a str>,
 }
 
-impl IntoResponse for Error {
+impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        self.log_if_server_fault();
-        let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let field = match &self {
-            Error::InvalidInput(invalid) => invalid.field_name(),
+        let service = match &self {
+            Self::Service(error) => {
+                error.log_if_server_fault();
+                Some(error)
+            }
             _ => None,
         };
-        let provider = self.provider_error();
+        let status = self.status();
+        let field = match service {
+            Some(Error::InvalidInput(invalid)) => invalid.field_name(),
+            _ => None,
+        };
+        let provider = service.and_then(Error::provider_error);
         let problem = Problem {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
@@ -53,7 +134,10 @@ impl IntoResponse for Error {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if matches!(self, Error::Unauthenticated | Error::SessionInvalid) {
+        if matches!(
+            service,
+            Some(Error::Unauthenticated | Error::SessionInvalid)
+        ) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response

@@ -1,4 +1,5 @@
-//! Extractors that turn request parts into domain values or a clear [`Error`].
+//! Extractors that turn request parts into domain values, the [`Caller`], or a clear
+//! [`HttpError`].
 
 use std::sync::Arc;
 
@@ -11,10 +12,16 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::MAX_BODY_BYTES;
+use super::error::HttpError;
 use crate::app::App;
-use crate::auth::Admin;
+use crate::auth::{Admin, Caller};
 use crate::domain::{InvalidInput, OrgId};
-use crate::error::Error;
+
+/// Identifies the caller of a request from its `Authorization` header.
+pub fn caller(app: &App, headers: &HeaderMap) -> Caller {
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    Caller::identify(&app.admin, &app.sessions, authorization)
+}
 
 /// The caller proved to hold the admin token (`Authorization: Bearer <token>`).
 pub struct AdminAuth(pub Admin);
@@ -24,19 +31,13 @@ where
     Arc<App>: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
         let app = Arc::<App>::from_ref(state);
-        app.admin
-            .verify(authorization(&parts.headers))
-            .map(AdminAuth)
+        let caller = caller(&app, &parts.headers);
+        Ok(AdminAuth(caller.into_admin()?))
     }
-}
-
-/// The `Authorization` header, when present and readable.
-pub fn authorization(headers: &HeaderMap) -> Option<&str> {
-    headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
 /// Whether the request declares a JSON body (`application/json` or `application/*+json`).
@@ -55,16 +56,16 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads the body within the size limit.
-pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, Error> {
+pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, HttpError> {
     Bytes::from_request(request, state)
         .await
         .map_err(|rejection: BytesRejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge {
+                HttpError::PayloadTooLarge {
                     limit: MAX_BODY_BYTES,
                 }
             } else {
-                Error::InvalidInput(InvalidInput::request("the request body could not be read"))
+                InvalidInput::request("the request body could not be read").into()
             }
         })
 }
@@ -78,31 +79,23 @@ where
     T: DeserializeOwned,
     S: Send + Sync,
 {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, HttpError> {
         if !is_json(request.headers()) {
-            return Err(Error::UnsupportedMediaType(
-                "the body must be JSON: send `Content-Type: application/json`".into(),
+            return Err(HttpError::UnsupportedMediaType(
+                "the body must be JSON: send `Content-Type: application/json`",
             ));
         }
         let bytes = body_bytes(request, state).await?;
-        let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::InvalidInput(InvalidInput::request(format!(
-                "the body is not valid JSON ({e})"
-            )))
-        })?;
+        let json: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| InvalidInput::request(format!("the body is not valid JSON ({e})")))?;
         if !json.is_object() {
-            return Err(Error::InvalidInput(InvalidInput::request(
-                "the body must be a JSON object",
-            )));
+            return Err(InvalidInput::request("the body must be a JSON object").into());
         }
         let value = serde_path_to_error::deserialize(json).map_err(|error| {
             let path = error.path().to_string();
-            Error::InvalidInput(InvalidInput::request(format!(
-                "`{path}`: {}",
-                error.into_inner()
-            )))
+            InvalidInput::request(format!("`{path}`: {}", error.into_inner()))
         })?;
         Ok(Self(value))
     }
@@ -112,9 +105,9 @@ where
 pub struct OrgIdPath(pub OrgId);
 
 impl<S: Send + Sync> FromRequestParts<S> for OrgIdPath {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| InvalidInput::field("org_id", "must be valid UTF-8 in the path"))?;

@@ -11,8 +11,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::error::HttpError;
 use crate::app::App;
-use crate::domain::{CompleteLogin, InvalidInput, StartLogin, VippsAddress};
+use crate::domain::{CompleteLogin, CompleteLoginFields, InvalidInput, StartLogin, VippsAddress};
 use crate::error::Error;
 use crate::service::login::{self, LoginResult};
 
@@ -26,9 +27,9 @@ impl LegacyQuery {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for LegacyQuery {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, HttpError> {
         let mut params = HashMap::new();
         let query = parts.uri.query().unwrap_or_default();
         for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -59,7 +60,7 @@ struct Started {
 
 /// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirect=true]`: the authorize URL as
 /// JSON, or with `redirect=true` a 302 straight to Vipps.
-pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Response, Error> {
+pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Response, HttpError> {
     let redirect = match query.get("redirect") {
         None | Some("false") => false,
         Some("true") => true,
@@ -103,15 +104,18 @@ fn query_parameter_names(error: InvalidInput) -> InvalidInput {
 
 /// `GET /vipps/login/callback?state=…&code=…` (or `error=…`): completes the login and answers
 /// with the legacy camelCase profile.
-pub async fn callback(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Response, Error> {
-    let request = CompleteLogin::parse(
-        query.get("state"),
-        query.get("code"),
-        query.get("scope"),
-        query.get("error"),
-        query.get("errordescription"),
-        query.get("errorhint"),
-    )?;
+pub async fn callback(
+    State(app): State<Arc<App>>,
+    query: LegacyQuery,
+) -> Result<Response, HttpError> {
+    let request = CompleteLogin::parse(CompleteLoginFields {
+        state: query.get("state"),
+        code: query.get("code"),
+        scope: query.get("scope"),
+        error: query.get("error"),
+        error_description: query.get("errordescription"),
+        error_hint: query.get("errorhint"),
+    })?;
     let result = login::complete(&app, request).await?;
     let mut response = axum::Json(LegacyLoginResult::from(result)).into_response();
     response

@@ -1,22 +1,28 @@
-//! The HTTP surface: one route table for REST, GraphQL, GraphiQL and health checks.
+//! The HTTP edge: one route table for REST, the `/graphql` endpoint, GraphiQL and health
+//! checks, and the server loop. Every request's caller is parsed here, once.
 
 pub mod error;
-pub(crate) mod extract;
+mod extract;
+mod graphiql;
+mod graphql;
 mod health;
 mod jwks;
 mod log;
 mod login;
 mod orgs;
 
+use std::future::Future;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::get;
+use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::error::Error;
-use crate::graphql::{self, AppSchema};
+use crate::graphql::AppSchema;
+use error::HttpError;
 
 /// The largest request body the server reads (REST and GraphQL alike).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -30,7 +36,7 @@ pub struct AppState {
 
 /// Every route of the server.
 pub fn router(app: Arc<App>) -> Router {
-    let schema = graphql::build_schema(app.clone());
+    let schema = crate::graphql::build_schema(app.clone());
     Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
@@ -43,17 +49,27 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/vipps-orgs/{org_id}/status", get(orgs::status))
         .route("/vipps/login/start", get(login::start))
         .route("/vipps/login/callback", get(login::callback))
-        .route(
-            "/graphql",
-            get(graphql::endpoint::get).post(graphql::endpoint::post),
-        )
-        .route("/graphiql", get(graphql::graphiql::page))
-        .route("/graphiql/assets/{file}", get(graphql::graphiql::asset))
-        .fallback(async || Error::NotFound("no such route".into()))
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphiql", get(graphiql::page))
+        .route("/graphiql/assets/{file}", get(graphiql::asset))
+        .fallback(async || HttpError::NoRoute("no such route"))
         .method_not_allowed_fallback(async || {
-            Error::MethodNotAllowed("this route does not accept that HTTP method".into())
+            HttpError::MethodNotAllowed("this route does not accept that HTTP method")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(log::log_request))
         .with_state(AppState { app, schema })
+}
+
+/// Serves the REST and GraphQL API on `listener` until `shutdown` completes, then lets the
+/// requests in flight finish.
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
 }

@@ -11,13 +11,13 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::error::HttpError;
 use super::extract::{AdminAuth, JsonBody, OrgIdPath};
 use crate::app::App;
 use crate::domain::{
     Environment, InvalidInput, MerchantSerialNumber, NewOrgFields, NewVippsOrg, OrgChanges,
-    OrgFilter, OrgPatch, PageRequest, Patch, TokenEndpointAuthMethod, VippsOrg,
+    OrgField, OrgFilter, OrgPatch, PageRequest, Patch, TokenEndpointAuthMethod, VippsOrg,
 };
-use crate::error::Error;
 use crate::service::orgs;
 
 /// `POST /api/v1/vipps-orgs` body.
@@ -131,35 +131,46 @@ impl From<&VippsOrg> for OrgSummary {
     }
 }
 
-/// The value of one field of `org`, as the REST contract spells it.
-fn field_value(org: &VippsOrg, field: &str) -> Value {
+/// The REST name of a field and its value in `org`.
+fn field_entry(org: &VippsOrg, field: OrgField) -> (&'static str, Value) {
     match field {
-        "org_id" => json!(org.org_id.as_str()),
-        "client_id" => json!(org.client_id.as_str()),
-        "client_secret_ref" => json!(org.client_secret_ref.as_str()),
-        "redirect_uri" => json!(org.redirect_uri.as_str()),
-        "scopes" => json!(org.scopes.names()),
-        "vipps_enabled" => json!(org.vipps_enabled),
-        "environment" => json!(org.environment.as_str()),
-        "token_endpoint_auth_method" => json!(org.token_endpoint_auth_method.as_str()),
-        "merchant_serial_number" => json!(
-            org.merchant_serial_number
-                .as_ref()
-                .map(MerchantSerialNumber::as_str)
+        OrgField::OrgId => ("org_id", json!(org.org_id.as_str())),
+        OrgField::ClientId => ("client_id", json!(org.client_id.as_str())),
+        OrgField::ClientSecretRef => ("client_secret_ref", json!(org.client_secret_ref.as_str())),
+        OrgField::RedirectUri => ("redirect_uri", json!(org.redirect_uri.as_str())),
+        OrgField::Scopes => ("scopes", json!(org.scopes.names())),
+        OrgField::VippsEnabled => ("vipps_enabled", json!(org.vipps_enabled)),
+        OrgField::Environment => ("environment", json!(org.environment.as_str())),
+        OrgField::TokenEndpointAuthMethod => (
+            "token_endpoint_auth_method",
+            json!(org.token_endpoint_auth_method.as_str()),
         ),
-        "pre_provisioned_users_only" => json!(org.pre_provisioned_users_only),
-        "created_at" => json!(org.created_at.to_rfc3339()),
-        "updated_at" => json!(org.updated_at.to_rfc3339()),
-        _ => Value::Null,
+        OrgField::MerchantSerialNumber => (
+            "merchant_serial_number",
+            json!(
+                org.merchant_serial_number
+                    .as_ref()
+                    .map(MerchantSerialNumber::as_str)
+            ),
+        ),
+        OrgField::PreProvisionedUsersOnly => (
+            "pre_provisioned_users_only",
+            json!(org.pre_provisioned_users_only),
+        ),
+        OrgField::CreatedAt => ("created_at", json!(org.created_at.to_rfc3339())),
+        OrgField::UpdatedAt => ("updated_at", json!(org.updated_at.to_rfc3339())),
     }
 }
 
 /// A JSON object with `fields` of `org`, in the given order.
-fn org_object(org: &VippsOrg, fields: &[&str]) -> Value {
+fn org_object(org: &VippsOrg, fields: &[OrgField]) -> Value {
     Value::Object(
         fields
             .iter()
-            .map(|f| ((*f).to_owned(), field_value(org, f)))
+            .map(|field| {
+                let (name, value) = field_entry(org, *field);
+                (name.to_owned(), value)
+            })
             .collect::<Map<_, _>>(),
     )
 }
@@ -169,7 +180,7 @@ fn org_object(org: &VippsOrg, fields: &[&str]) -> Value {
 pub async fn list(
     State(app): State<Arc<App>>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<Value>, HttpError> {
     let (filter, page) = parse_list_query(query.as_deref().unwrap_or_default())?;
     let page = orgs::list(&app, filter, page).await?;
     let data: Vec<OrgSummary> = page.items.iter().map(OrgSummary::from).collect();
@@ -216,23 +227,23 @@ fn whole_number(field: &'static str, value: &str) -> Result<i64, InvalidInput> {
 pub async fn get(
     State(app): State<Arc<App>>,
     OrgIdPath(org_id): OrgIdPath,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<Value>, HttpError> {
     let org = orgs::get(&app, &org_id).await?;
     Ok(Json(org_object(
         &org,
         &[
-            "org_id",
-            "client_id",
-            "client_secret_ref",
-            "redirect_uri",
-            "scopes",
-            "vipps_enabled",
-            "environment",
-            "token_endpoint_auth_method",
-            "merchant_serial_number",
-            "pre_provisioned_users_only",
-            "created_at",
-            "updated_at",
+            OrgField::OrgId,
+            OrgField::ClientId,
+            OrgField::ClientSecretRef,
+            OrgField::RedirectUri,
+            OrgField::Scopes,
+            OrgField::VippsEnabled,
+            OrgField::Environment,
+            OrgField::TokenEndpointAuthMethod,
+            OrgField::MerchantSerialNumber,
+            OrgField::PreProvisionedUsersOnly,
+            OrgField::CreatedAt,
+            OrgField::UpdatedAt,
         ],
     )))
 }
@@ -242,7 +253,7 @@ pub async fn create(
     State(app): State<Arc<App>>,
     AdminAuth(admin): AdminAuth,
     JsonBody(request): JsonBody<CreateOrgRequest>,
-) -> Result<(StatusCode, Json<OrgSummary>), Error> {
+) -> Result<(StatusCode, Json<OrgSummary>), HttpError> {
     let org = orgs::create(&app, &admin, request.parse()?).await?;
     Ok((StatusCode::CREATED, Json(OrgSummary::from(&org))))
 }
@@ -254,12 +265,12 @@ pub async fn update(
     AdminAuth(admin): AdminAuth,
     OrgIdPath(org_id): OrgIdPath,
     JsonBody(request): JsonBody<UpdateOrgRequest>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<Value>, HttpError> {
     let changes = request.parse()?;
     let org = orgs::update(&app, &admin, &org_id, &changes).await?;
-    let fields: Vec<&str> = std::iter::once("org_id")
+    let fields: Vec<OrgField> = std::iter::once(OrgField::OrgId)
         .chain(changes.fields())
-        .chain(["updated_at"])
+        .chain([OrgField::UpdatedAt])
         .collect();
     Ok(Json(org_object(&org, &fields)))
 }
@@ -269,7 +280,7 @@ pub async fn delete(
     State(app): State<Arc<App>>,
     AdminAuth(admin): AdminAuth,
     OrgIdPath(org_id): OrgIdPath,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<Value>, HttpError> {
     let deleted_at = orgs::delete(&app, &admin, &org_id).await?;
     Ok(Json(
         json!({ "org_id": org_id.as_str(), "deleted": true, "deleted_at": deleted_at.to_rfc3339() }),
@@ -280,10 +291,15 @@ pub async fn delete(
 pub async fn status(
     State(app): State<Arc<App>>,
     OrgIdPath(org_id): OrgIdPath,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<Value>, HttpError> {
     let org = orgs::get(&app, &org_id).await?;
     Ok(Json(org_object(
         &org,
-        &["org_id", "vipps_enabled", "client_id", "environment"],
+        &[
+            OrgField::OrgId,
+            OrgField::VippsEnabled,
+            OrgField::ClientId,
+            OrgField::Environment,
+        ],
     )))
 }

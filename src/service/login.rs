@@ -9,7 +9,7 @@ use crate::domain::{
     AuthorizationResponse, CompleteLogin, LoginAttempt, LoginSecret, LoginStart, NextRelativeUrl,
     OrgId, Scope, StartLogin, Timestamp, User, VippsOrg, VippsUserInfo, state_key,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 use crate::service::{orgs, users};
 use crate::sessions::IssuedSession;
 use crate::vipps::{CodeExchange, Expected};
@@ -81,10 +81,7 @@ pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
         expires_at,
     };
     if !db::login_attempts::insert(&app.db, &attempt).await? {
-        return Err(Error::NotFound(format!(
-            "no vipps org with org_id `{}`",
-            org.org_id
-        )));
+        return Err(Missing::Org(org.org_id).into());
     }
     purge_now_and_then(app, now).await;
     tracing::info!(org_id = %org.org_id, "login started");

@@ -6,24 +6,17 @@ use crate::db;
 use crate::domain::{
     NewVippsOrg, OrgChanges, OrgFilter, OrgId, Page, PageRequest, Timestamp, VippsOrg,
 };
-use crate::error::{Error, Result};
+use crate::error::{Clash, Missing, Result};
 
 /// How often an update re-reads and retries when another writer got there first.
 const UPDATE_ATTEMPTS: usize = 5;
-
-fn not_found(org_id: &OrgId) -> Error {
-    Error::NotFound(format!("no vipps org with org_id `{org_id}`"))
-}
 
 /// Stores a new organization. A taken `org_id` is a conflict.
 pub async fn create(app: &App, _admin: &Admin, new: NewVippsOrg) -> Result<VippsOrg> {
     let now = Timestamp::now();
     let org = new.into_org(now, now)?;
     if !db::orgs::insert(&app.db, &org).await? {
-        return Err(Error::Conflict(format!(
-            "a vipps org with org_id `{}` already exists",
-            org.org_id
-        )));
+        return Err(Clash::OrgExists(org.org_id).into());
     }
     tracing::info!(org_id = %org.org_id, environment = %org.environment, "vipps org created");
     Ok(org)
@@ -36,7 +29,9 @@ pub async fn find(app: &App, org_id: &OrgId) -> Result<Option<VippsOrg>> {
 
 /// The organization, or `NOT_FOUND`.
 pub async fn get(app: &App, org_id: &OrgId) -> Result<VippsOrg> {
-    find(app, org_id).await?.ok_or_else(|| not_found(org_id))
+    find(app, org_id)
+        .await?
+        .ok_or_else(|| Missing::Org(org_id.clone()).into())
 }
 
 /// The organizations among `org_ids` that exist (in any order), in one query.
@@ -66,15 +61,13 @@ pub async fn update(
             return Ok(updated);
         }
     }
-    Err(Error::Conflict(format!(
-        "vipps org `{org_id}` is being changed by someone else; try again"
-    )))
+    Err(Clash::OrgBusy(org_id.clone()).into())
 }
 
 /// Deletes the organization and returns when it happened. The `org_id` is free again.
 pub async fn delete(app: &App, _admin: &Admin, org_id: &OrgId) -> Result<Timestamp> {
     if !db::orgs::delete(&app.db, org_id).await? {
-        return Err(not_found(org_id));
+        return Err(Missing::Org(org_id.clone()).into());
     }
     tracing::info!(%org_id, "vipps org deleted");
     Ok(Timestamp::now())

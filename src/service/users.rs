@@ -11,16 +11,12 @@ use crate::domain::{
     LoginProfile, NewUser, Page, PageRequest, Timestamp, User, UserFilter, UserId, VippsIdentity,
     VippsOrg, VippsUserInfo,
 };
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Missing, Result};
 use crate::service::orgs;
-use crate::sessions::IssuedSession;
+use crate::sessions::{IssuedSession, Session};
 
 /// How often a link is tried again after losing a race with a concurrent login.
 const LINK_ATTEMPTS: u32 = 5;
-
-fn not_found(id: &UserId) -> Error {
-    Error::NotFound(format!("no user with id `{id}`"))
-}
 
 /// Links a successful login to a user of `org` (see [`db::users::link`]) and updates the
 /// profile. Concurrent first logins of one person end with one user: the loser of the race
@@ -63,13 +59,9 @@ pub fn issue_session(app: &App, user: &User) -> Result<IssuedSession> {
     app.sessions.issue(user, Timestamp::now())
 }
 
-/// The user a session token belongs to: valid signature and times, and the user still exists
-/// in the organization the token was issued for.
-pub async fn me(app: &App, authorization: Option<&str>) -> Result<User> {
-    let token = authorization
-        .and_then(crate::auth::bearer)
-        .ok_or(Error::SessionInvalid)?;
-    let session = app.sessions.verify(token)?;
+/// The user of a verified session, when the user still exists in the organization the
+/// session was issued for.
+pub async fn me(app: &App, session: &Session) -> Result<User> {
     match db::users::find(&app.db, &session.user_id).await? {
         Some(user) if user.org_id == session.org_id => Ok(user),
         _ => Err(Error::SessionInvalid),
@@ -81,9 +73,7 @@ pub async fn me(app: &App, authorization: Option<&str>) -> Result<User> {
 pub async fn create(app: &App, _admin: &Admin, new: NewUser) -> Result<User> {
     orgs::get(app, &new.org_id).await?;
     if db::users::find_duplicate(&app.db, &new).await?.is_some() {
-        return Err(Error::Conflict(
-            "a user of this organization already has this phone number or e-mail".into(),
-        ));
+        return Err(Clash::DuplicateUser.into());
     }
     let now = Timestamp::now();
     let user = User {
@@ -100,10 +90,7 @@ pub async fn create(app: &App, _admin: &Admin, new: NewUser) -> Result<User> {
         last_login_at: None,
     };
     if !db::users::insert(&app.db, &user).await? {
-        return Err(Error::NotFound(format!(
-            "no vipps org with org_id `{}`",
-            user.org_id
-        )));
+        return Err(Missing::Org(user.org_id.clone()).into());
     }
     tracing::info!(org_id = %user.org_id, user_id = %user.id, "user registered");
     Ok(user)
@@ -126,7 +113,7 @@ pub async fn list(
 /// Deletes a user and its identities.
 pub async fn delete(app: &App, _admin: &Admin, id: &UserId) -> Result<Timestamp> {
     if !db::users::delete(&app.db, id).await? {
-        return Err(not_found(id));
+        return Err(Missing::User(id.clone()).into());
     }
     tracing::info!(user_id = %id, "user deleted");
     Ok(Timestamp::now())
@@ -136,11 +123,9 @@ pub async fn delete(app: &App, _admin: &Admin, id: &UserId) -> Result<Timestamp>
 pub async fn unlink(app: &App, _admin: &Admin, id: &UserId, sub: &str) -> Result<User> {
     let user = db::users::find(&app.db, id)
         .await?
-        .ok_or_else(|| not_found(id))?;
+        .ok_or_else(|| Missing::User(id.clone()))?;
     if db::users::unlink(&app.db, id, sub).await? == 0 {
-        return Err(Error::NotFound(format!(
-            "user `{id}` has no Vipps identity with this sub"
-        )));
+        return Err(Missing::Identity(id.clone()).into());
     }
     tracing::info!(user_id = %id, "vipps identity unlinked");
     Ok(user)

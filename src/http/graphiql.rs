@@ -6,7 +6,7 @@ use axum::extract::Path;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::Error;
+use super::error::HttpError;
 
 const PAGE: &str = include_str!("../../assets/graphiql/index.html");
 
@@ -54,11 +54,11 @@ pub async fn page() -> Response {
 }
 
 /// `GET /graphiql/assets/{file}`.
-pub async fn asset(Path(file): Path<String>) -> Result<Response, Error> {
+pub async fn asset(Path(file): Path<String>) -> Result<Response, HttpError> {
     let (_, content_type, bytes) = ASSETS
         .iter()
         .find(|(name, _, _)| *name == file)
-        .ok_or_else(|| Error::NotFound("no such GraphiQL asset".into()))?;
+        .ok_or(HttpError::NoRoute("no such GraphiQL asset"))?;
     Ok((
         [
             (header::CONTENT_TYPE, *content_type),

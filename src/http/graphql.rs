@@ -1,21 +1,25 @@
 //! `/graphql` over HTTP, strictly: `POST` takes `application/json` only (a single request or
 //! a batch of at most [`MAX_BATCH`]); `GET` runs queries from the query string, never
 //! mutations. Request-level failures answer with a GraphQL-shaped `{"errors": [...]}` body.
+//! The caller is identified here and handed to the resolvers as request data.
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{
     BatchRequest, BatchResponse, ErrorExtensionValues, Request as GqlRequest,
     Response as GqlResponse,
 };
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{AppSchema, Authorization, MAX_BATCH};
-use crate::error::Error;
-use crate::http::extract::{authorization, body_bytes, is_json};
+use super::error::HttpError;
+use super::extract::{body_bytes, caller, is_json};
+use crate::app::App;
+use crate::graphql::{AppSchema, MAX_BATCH};
 
 /// A request-level failure, in the shape GraphQL clients read.
 fn failure(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -23,24 +27,20 @@ fn failure(status: StatusCode, code: &str, message: impl Into<String>) -> Respon
     (status, Json(body)).into_response()
 }
 
-fn from_error(error: &Error) -> Response {
-    failure(
-        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
-        error.code(),
-        error.to_string(),
-    )
+fn from_error(error: &HttpError) -> Response {
+    failure(error.status(), error.code(), error.to_string())
 }
 
 fn invalid(message: impl Into<String>) -> Response {
     failure(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
 }
 
-fn credentials(headers: &HeaderMap) -> Authorization {
-    Authorization(authorization(headers).map(str::to_owned))
-}
-
 /// `POST /graphql`.
-pub async fn post(State(schema): State<AppSchema>, request: Request) -> Response {
+pub async fn post(
+    State(app): State<Arc<App>>,
+    State(schema): State<AppSchema>,
+    request: Request,
+) -> Response {
     if !is_json(request.headers()) {
         return failure(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -48,7 +48,7 @@ pub async fn post(State(schema): State<AppSchema>, request: Request) -> Response
             "GraphQL requests must be JSON: send `Content-Type: application/json`",
         );
     }
-    let auth = credentials(request.headers());
+    let caller = caller(&app, request.headers());
     let bytes = match body_bytes(request, &()).await {
         Ok(bytes) => bytes,
         Err(error) => return from_error(&error),
@@ -57,7 +57,7 @@ pub async fn post(State(schema): State<AppSchema>, request: Request) -> Response
         Ok(batch) => batch,
         Err(message) => return invalid(message),
     };
-    let response = match schema.execute_batch(batch.data(auth)).await {
+    let response = match schema.execute_batch(batch.data(caller)).await {
         BatchResponse::Single(response) => BatchResponse::Single(with_codes(response)),
         BatchResponse::Batch(responses) => {
             BatchResponse::Batch(responses.into_iter().map(with_codes).collect())
@@ -97,6 +97,7 @@ fn parse_one(value: Value) -> Result<GqlRequest, String> {
 
 /// `GET /graphql?query=…[&variables=…][&operationName=…]`: queries only.
 pub async fn get(
+    State(app): State<Arc<App>>,
     State(schema): State<AppSchema>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -117,7 +118,7 @@ pub async fn get(
         return response;
     }
     Json(with_codes(
-        schema.execute(request.data(credentials(&headers))).await,
+        schema.execute(request.data(caller(&app, &headers))).await,
     ))
     .into_response()
 }
