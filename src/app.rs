@@ -18,6 +18,9 @@ pub struct LoginSettings {
     pub ttl: Duration,
     /// When this instance last purged expired attempts.
     pub last_purge: std::sync::Mutex<Option<Instant>>,
+    /// Whether clients reach the server over https (`PUBLIC_BASE_URL`): the login cookie is
+    /// then `Secure`.
+    pub secure_cookies: bool,
 }
 
 /// Everything a request needs: the database, the admin token, the Vipps client and the
@@ -69,6 +72,10 @@ impl App {
             login: LoginSettings {
                 ttl: Duration::from_secs(login.login_ttl_secs),
                 last_purge: std::sync::Mutex::new(None),
+                secure_cookies: login
+                    .public_base_url
+                    .as_ref()
+                    .is_some_and(|url| url.scheme() == "https"),
             },
             org_updates: tokio::sync::Mutex::new(()),
         }))

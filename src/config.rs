@@ -102,6 +102,11 @@ pub struct LoginConfig {
     #[arg(long, env = "VIPPS_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120), global = true)]
     pub vipps_timeout_secs: u64,
 
+    /// The address clients reach this server at, as in `https://id.example.no` (behind a
+    /// proxy, the public one). When it is https, the login cookie is marked `Secure`.
+    #[arg(long, env = "PUBLIC_BASE_URL", value_parser = public_base_url, global = true)]
+    pub public_base_url: Option<url::Url>,
+
     /// Seconds a started login stays valid.
     #[arg(long, env = "LOGIN_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub login_ttl_secs: u64,
@@ -144,8 +149,9 @@ pub struct LoginConfig {
     )]
     pub session_issuer: String,
 
-    /// Seconds a session token stays valid.
-    #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=2_592_000), global = true)]
+    /// Seconds a session token stays valid. Short by default: backends that verify tokens
+    /// offline see a logout or revocation only when the token expires (or by introspection).
+    #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(60..=2_592_000), global = true)]
     pub session_ttl_secs: u64,
 
     /// Seconds a resolved client secret is kept in memory before it is read again.
@@ -164,6 +170,18 @@ fn issuer(value: &str) -> Result<String, String> {
         return Err("must be an http(s) URL without query or fragment".to_owned());
     }
     Ok(value.to_owned())
+}
+
+/// An absolute http(s) URL without query or fragment.
+fn public_base_url(value: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "https" | "http")
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err("must be an http(s) URL without query or fragment".to_owned());
+    }
+    Ok(url)
 }
 
 /// A header value Vipps accepts: 1–30 printable ASCII characters.

@@ -24,6 +24,12 @@ pub enum Error {
     /// The organization exists but has Vipps login switched off.
     #[error("Vipps login is switched off for organization `{0}`")]
     VippsDisabled(String),
+    /// The completion did not present the token its starter received; the login stays
+    /// usable for the one who started it.
+    #[error(
+        "this login can only be completed by whoever started it: pass the `completionToken` from the start (REST: the cookie, the `completionToken` query parameter or the `X-Completion-Token` header)"
+    )]
+    LoginNotBound,
     /// The `state` is unknown or was already used: each login completes once.
     #[error("this login is unknown or already completed; start a new login")]
     LoginStateInvalid,
@@ -80,6 +86,7 @@ impl Error {
             Error::LinkAmbiguous => "LINK_AMBIGUOUS",
             Error::NoAccount => "NO_ACCOUNT",
             Error::VippsDisabled(_) => "VIPPS_DISABLED",
+            Error::LoginNotBound => "LOGIN_NOT_BOUND",
             Error::LoginStateInvalid => "LOGIN_STATE_INVALID",
             Error::LoginStateExpired => "LOGIN_STATE_EXPIRED",
             Error::LoginCancelled(_) => "LOGIN_CANCELLED",

@@ -35,16 +35,23 @@ struct Claims {
     jti: String,
 }
 
-/// The holder of a valid session token.
+/// What a valid session token proves (signature, issuer and times checked). Whether the
+/// session is still open is the database's to say.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The token's `jti`: the id the session is recorded under.
+    pub id: String,
     pub user_id: UserId,
     pub org_id: OrgId,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
-/// A signed session token and when it expires.
+/// A signed session token, its id (`jti`), and when it was issued and expires.
 pub struct IssuedSession {
     pub token: String,
+    pub id: String,
+    pub issued_at: Timestamp,
     pub expires_at: Timestamp,
 }
 
@@ -159,7 +166,12 @@ impl SessionKeys {
         let token = self.sign(&claims).map_err(|e| {
             Error::Internal(anyhow::Error::new(e).context("signing a session token"))
         })?;
-        Ok(IssuedSession { token, expires_at })
+        Ok(IssuedSession {
+            token,
+            id: claims.jti,
+            issued_at: now,
+            expires_at,
+        })
     }
 
     /// The session a token proves: signed by this server's key, unexpired, from this issuer.
@@ -174,10 +186,19 @@ impl SessionKeys {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|_| Error::SessionInvalid)?
             .claims;
+        let time = |unix| Timestamp::from_unix(unix).ok_or(Error::SessionInvalid);
         Ok(Session {
             user_id: UserId::parse(&claims.sub).map_err(|_| Error::SessionInvalid)?,
             org_id: OrgId::parse(&claims.aud).map_err(|_| Error::SessionInvalid)?,
+            issued_at: time(claims.iat)?,
+            expires_at: time(claims.exp)?,
+            id: claims.jti,
         })
+    }
+
+    /// The `iss` of the tokens this server signs.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     /// The public key set other backends verify sessions with.

@@ -22,6 +22,19 @@ pub async fn insert(pool: &super::DbPool, attempt: &LoginAttempt) -> Result<bool
     super::unless_violated(outcome, DatabaseErrorKind::ForeignKeyViolation)
 }
 
+/// The unconsumed attempt stored under `state_key`, left as it is (a completion checks its
+/// binding before it consumes it).
+pub async fn find_open(pool: &super::DbPool, state_key: &str) -> Result<Option<LoginAttempt>> {
+    let row = with_conn!(pool, |conn| login_attempts::table
+        .filter(login_attempts::state_key.eq(state_key))
+        .filter(login_attempts::consumed_at.is_null())
+        .select(LoginAttemptRow::as_select())
+        .first(conn)
+        .await
+        .optional())?;
+    row.map(LoginAttemptRow::into_domain).transpose()
+}
+
 /// Marks the attempt stored under `state_key` as consumed and returns it, in one statement:
 /// of any number of concurrent callers, exactly one gets it. `None` when the attempt is
 /// unknown or was consumed before.

@@ -8,6 +8,7 @@ pub mod login_attempts;
 mod models;
 pub mod orgs;
 mod schema;
+pub mod sessions;
 pub mod users;
 
 use std::sync::Arc;

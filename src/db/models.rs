@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{login_attempts, users, vipps_identities, vipps_orgs};
+use super::schema::{login_attempts, sessions, users, vipps_identities, vipps_orgs};
 use crate::domain::{
     ClientId, Email, Environment, InvalidInput, LoginAttempt, LoginProfile, LoginSecret,
     NewOrgFields, NewVippsOrg, NextRelativeUrl, OrgId, PhoneNumber, RedirectUri, Scopes, Timestamp,
@@ -27,6 +27,7 @@ pub(super) struct OrgRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub pre_provisioned_users_only: bool,
+    pub allow_unbound_completion: bool,
 }
 
 impl From<&VippsOrg> for OrgRow {
@@ -47,6 +48,7 @@ impl From<&VippsOrg> for OrgRow {
             created_at: org.created_at.naive_utc(),
             updated_at: org.updated_at.naive_utc(),
             pre_provisioned_users_only: org.pre_provisioned_users_only,
+            allow_unbound_completion: org.allow_unbound_completion,
         }
     }
 }
@@ -71,6 +73,7 @@ impl OrgRow {
                 vipps_enabled: self.vipps_enabled,
                 merchant_serial_number: self.merchant_serial_number,
                 pre_provisioned_users_only: self.pre_provisioned_users_only,
+                allow_unbound_completion: self.allow_unbound_completion,
             })?
             .into_org(created_at, updated_at)
         };
@@ -98,6 +101,7 @@ pub(super) struct LoginAttemptRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub consumed_at: Option<NaiveDateTime>,
+    pub completion_key: String,
 }
 
 impl From<&LoginAttempt> for LoginAttemptRow {
@@ -115,6 +119,7 @@ impl From<&LoginAttempt> for LoginAttemptRow {
             created_at: attempt.created_at.naive_utc(),
             expires_at: attempt.expires_at.naive_utc(),
             consumed_at: None,
+            completion_key: attempt.completion_key.clone(),
         }
     }
 }
@@ -134,6 +139,7 @@ impl LoginAttemptRow {
                 nonce: LoginSecret::stored(self.nonce.clone()),
                 code_verifier: LoginSecret::stored(self.code_verifier.clone()),
                 state_key: self.state_key.clone(),
+                completion_key: self.completion_key.clone(),
                 created_at: Timestamp::from_utc(self.created_at),
                 expires_at: Timestamp::from_utc(self.expires_at),
             })
@@ -262,4 +268,16 @@ impl IdentityRow {
         parse()
             .map_err(|e| Error::Internal(anyhow::anyhow!("stored vipps identity is invalid: {e}")))
     }
+}
+
+/// An issued session; the token itself is never stored, only its `jti`.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(super) struct SessionRow {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
 }

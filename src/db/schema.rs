@@ -14,6 +14,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         pre_provisioned_users_only -> Bool,
+        allow_unbound_completion -> Bool,
     }
 }
 
@@ -31,6 +32,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         consumed_at -> Nullable<Timestamp>,
+        completion_key -> Text,
     }
 }
 
@@ -63,6 +65,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        org_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> vipps_orgs (org_id));
 diesel::joinable!(vipps_identities -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(vipps_orgs, login_attempts, users, vipps_identities);
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    vipps_orgs,
+    login_attempts,
+    users,
+    vipps_identities,
+    sessions
+);

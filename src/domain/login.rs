@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::{ClientId, Environment, InvalidInput, OrgId, RedirectUri, Scopes, Timestamp};
 
@@ -80,7 +81,16 @@ impl std::fmt::Debug for LoginSecret {
 /// The key a login attempt is stored under: the SHA-256 of its `state`, so that a copy of the
 /// database does not hand out live states.
 pub fn state_key(state: &str) -> String {
-    Sha256::digest(state.as_bytes())
+    sha256_hex(state)
+}
+
+/// What an attempt keeps of its completion token: the SHA-256, never the token.
+pub fn completion_key(completion_token: &str) -> String {
+    sha256_hex(completion_token)
+}
+
+fn sha256_hex(value: &str) -> String {
+    Sha256::digest(value.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -109,11 +119,15 @@ impl StartLogin {
     }
 }
 
-/// A started login: where to send the user, and the `state` that completes it.
+/// A started login: where to send the user, the `state` that completes it, and the
+/// completion token that only its starter holds.
 #[derive(Debug, Clone)]
 pub struct LoginStart {
     pub authorization_url: String,
     pub state: LoginSecret,
+    /// Handed to the starter only (answer body or cookie), never put in a URL; every
+    /// completion must present it.
+    pub completion_token: LoginSecret,
     pub expires_at: Timestamp,
 }
 
@@ -122,6 +136,9 @@ pub struct LoginStart {
 pub struct LoginAttempt {
     /// [`state_key`] of the `state`.
     pub state_key: String,
+    /// [`completion_key`] of the completion token; empty for attempts stored before logins
+    /// were bound (they never complete bound).
+    pub completion_key: String,
     pub org_id: OrgId,
     /// The organization's environment and client when the login started: a login completes
     /// only with the client it was started for.
@@ -135,6 +152,21 @@ pub struct LoginAttempt {
     pub next_relative_url: NextRelativeUrl,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+}
+
+impl LoginAttempt {
+    /// Whether `presented` is this attempt's completion token (compared in constant time).
+    pub fn is_bound_to(&self, presented: Option<&str>) -> bool {
+        let Some(presented) = presented else {
+            return false;
+        };
+        !self.completion_key.is_empty()
+            && bool::from(
+                completion_key(presented)
+                    .as_bytes()
+                    .ct_eq(self.completion_key.as_bytes()),
+            )
+    }
 }
 
 /// An error Vipps reported on the redirect, or at its token or userinfo endpoint.
@@ -195,11 +227,13 @@ impl std::fmt::Debug for AuthorizationResponse {
     }
 }
 
-/// A request to complete a login, parsed from the redirect's query parameters. `Debug`
-/// leaves the state and the code out.
+/// A request to complete a login, parsed from the redirect's query parameters and the
+/// starter's completion token. `Debug` leaves the state, the code and the token out.
 #[derive(Clone)]
 pub struct CompleteLogin {
     pub state: String,
+    /// The completion token the starter received; `None` when the client sent none.
+    pub completion_token: Option<String>,
     pub response: AuthorizationResponse,
     /// The `scope` on the redirect (Vipps repeats the requested scopes).
     pub scope: Option<String>,
@@ -223,6 +257,7 @@ pub struct CompleteLoginFields<'a> {
     pub error: Option<&'a str>,
     pub error_description: Option<&'a str>,
     pub error_hint: Option<&'a str>,
+    pub completion_token: Option<&'a str>,
 }
 
 impl CompleteLogin {
@@ -237,6 +272,7 @@ impl CompleteLogin {
             error,
             error_description,
             error_hint,
+            completion_token,
         } = fields;
         let state = match state {
             Some(state) if !state.is_empty() => state.to_owned(),
@@ -274,6 +310,9 @@ impl CompleteLogin {
         };
         Ok(Self {
             state,
+            completion_token: completion_token
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
             response,
             scope: scope.filter(|s| !s.is_empty()).map(str::to_owned),
         })
@@ -414,6 +453,33 @@ mod tests {
         })
         .unwrap();
         assert!(matches!(cancelled.response, AuthorizationResponse::Error(ref e) if e.is_cancel()));
+    }
+
+    #[test]
+    fn an_attempt_is_bound_only_to_its_own_token() {
+        let token = LoginSecret::generate().unwrap();
+        let attempt = |completion_key: String| LoginAttempt {
+            state_key: state_key("s"),
+            completion_key,
+            org_id: OrgId::parse("org").unwrap(),
+            environment: Environment::Test,
+            client_id: ClientId::parse("c").unwrap(),
+            nonce: LoginSecret::generate().unwrap(),
+            code_verifier: LoginSecret::generate().unwrap(),
+            redirect_uri: RedirectUri::parse("https://a.example/cb").unwrap(),
+            scopes: Scopes::parse(&["openid"]).unwrap(),
+            next_relative_url: NextRelativeUrl::parse(None).unwrap(),
+            created_at: Timestamp::now(),
+            expires_at: Timestamp::now(),
+        };
+        let bound = attempt(completion_key(token.as_str()));
+        assert!(bound.is_bound_to(Some(token.as_str())));
+        assert!(!bound.is_bound_to(None));
+        assert!(!bound.is_bound_to(Some("")));
+        assert!(!bound.is_bound_to(Some(&token.as_str()[1..])));
+        let legacy = attempt(String::new());
+        assert!(!legacy.is_bound_to(Some("")));
+        assert!(!legacy.is_bound_to(Some(token.as_str())));
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use environment::Environment;
 pub use login::{
     AddressType, AuthorizationResponse, CompleteLogin, CompleteLoginFields, LoginAttempt,
     LoginSecret, LoginStart, NextRelativeUrl, ProviderError, StartLogin, VippsAddress,
-    VippsUserInfo, state_key,
+    VippsUserInfo, completion_key, state_key,
 };
 pub use org::{
     NewOrgFields, NewVippsOrg, OrgChanges, OrgField, OrgFilter, OrgPatch, Patch, VippsOrg,

@@ -20,6 +20,9 @@ pub struct VippsOrg {
     pub merchant_serial_number: Option<MerchantSerialNumber>,
     /// Logins link only to users an administrator registered; nobody new is created.
     pub pre_provisioned_users_only: bool,
+    /// Logins may complete without the starter's completion token (for Vipps' automatic
+    /// return, where the user may come back in another browser).
+    pub allow_unbound_completion: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -37,6 +40,7 @@ pub enum OrgField {
     TokenEndpointAuthMethod,
     MerchantSerialNumber,
     PreProvisionedUsersOnly,
+    AllowUnboundCompletion,
     CreatedAt,
     UpdatedAt,
 }
@@ -63,6 +67,7 @@ pub struct NewVippsOrg {
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub merchant_serial_number: Option<MerchantSerialNumber>,
     pub pre_provisioned_users_only: bool,
+    pub allow_unbound_completion: bool,
 }
 
 /// A create request as an adapter receives it: text still unparsed, enumerations typed.
@@ -78,6 +83,7 @@ pub struct NewOrgFields {
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     pub merchant_serial_number: Option<String>,
     pub pre_provisioned_users_only: bool,
+    pub allow_unbound_completion: bool,
 }
 
 impl NewVippsOrg {
@@ -98,6 +104,7 @@ impl NewVippsOrg {
                 .map(MerchantSerialNumber::parse)
                 .transpose()?,
             pre_provisioned_users_only: fields.pre_provisioned_users_only,
+            allow_unbound_completion: fields.allow_unbound_completion,
         })
     }
 
@@ -119,6 +126,7 @@ impl NewVippsOrg {
             token_endpoint_auth_method: self.token_endpoint_auth_method,
             merchant_serial_number: self.merchant_serial_number,
             pre_provisioned_users_only: self.pre_provisioned_users_only,
+            allow_unbound_completion: self.allow_unbound_completion,
             created_at,
             updated_at,
         })
@@ -182,6 +190,7 @@ pub struct OrgChanges {
     /// `Some(None)` clears the merchant serial number.
     pub merchant_serial_number: Option<Option<MerchantSerialNumber>>,
     pub pre_provisioned_users_only: Option<bool>,
+    pub allow_unbound_completion: Option<bool>,
 }
 
 /// An update request as an adapter receives it: each field left out, null, or a value.
@@ -196,6 +205,7 @@ pub struct OrgPatch {
     pub token_endpoint_auth_method: Patch<TokenEndpointAuthMethod>,
     pub merchant_serial_number: Patch<String>,
     pub pre_provisioned_users_only: Patch<bool>,
+    pub allow_unbound_completion: Patch<bool>,
 }
 
 impl OrgChanges {
@@ -230,6 +240,9 @@ impl OrgChanges {
             pre_provisioned_users_only: patch
                 .pre_provisioned_users_only
                 .required("pre_provisioned_users_only")?,
+            allow_unbound_completion: patch
+                .allow_unbound_completion
+                .required("allow_unbound_completion")?,
         })
     }
 
@@ -253,6 +266,10 @@ impl OrgChanges {
             (
                 OrgField::PreProvisionedUsersOnly,
                 self.pre_provisioned_users_only.is_some(),
+            ),
+            (
+                OrgField::AllowUnboundCompletion,
+                self.allow_unbound_completion.is_some(),
             ),
         ]
         .into_iter()
@@ -299,6 +316,9 @@ impl VippsOrg {
             pre_provisioned_users_only: changes
                 .pre_provisioned_users_only
                 .unwrap_or(self.pre_provisioned_users_only),
+            allow_unbound_completion: changes
+                .allow_unbound_completion
+                .unwrap_or(self.allow_unbound_completion),
             created_at: self.created_at,
             updated_at: self.updated_at.later_of(now),
         };
@@ -323,6 +343,7 @@ mod tests {
             token_endpoint_auth_method: TokenEndpointAuthMethod::default(),
             merchant_serial_number: None,
             pre_provisioned_users_only: false,
+            allow_unbound_completion: false,
         }
         .into_org(Timestamp::now(), Timestamp::now())
     }

@@ -40,6 +40,11 @@ impl Timestamp {
         )
     }
 
+    /// The moment `secs` seconds after the Unix epoch, when chrono can represent it.
+    pub fn from_unix(secs: i64) -> Option<Timestamp> {
+        DateTime::from_timestamp(secs, 0).map(Self)
+    }
+
     /// Seconds since the Unix epoch.
     pub fn unix(self) -> i64 {
         self.0.timestamp()

@@ -30,6 +30,10 @@ pub struct VippsLoginStart {
     authorization_url: String,
     /// The value Vipps sends back with the code; it completes this login once.
     state: String,
+    /// Proof that you started this login: keep it where only your app can read it (never
+    /// in a URL) and pass it to `completeVippsLogin`. Whoever else sees the redirect's
+    /// `state` and `code` cannot complete the login without it.
+    completion_token: String,
     /// When the login can no longer be completed.
     expires_at: DateTime,
 }
@@ -49,6 +53,10 @@ pub struct CompleteVippsLoginInput {
     error_description: Option<String>,
     /// `error_hint` from the redirect.
     error_hint: Option<String>,
+    /// The `completionToken` `startVippsLogin` answered. Required unless the organization
+    /// allows unbound completion; missing or wrong → `LOGIN_NOT_BOUND`, and the login stays
+    /// usable for its starter.
+    completion_token: Option<String>,
 }
 
 /// A completed login.
@@ -205,12 +213,14 @@ impl LoginMutation {
         Ok(VippsLoginStart {
             authorization_url: started.authorization_url,
             state: started.state.as_str().to_owned(),
+            completion_token: started.completion_token.as_str().to_owned(),
             expires_at: DateTime(started.expires_at),
         })
     }
 
-    /// Completes a login with what Vipps sent to the redirect URI. Each `state` completes
-    /// once; the outcome codes are `LOGIN_STATE_INVALID`, `LOGIN_STATE_EXPIRED`,
+    /// Completes a login with what Vipps sent to the redirect URI and the `completionToken`
+    /// of its start. Each `state` completes once; the outcome codes are `LOGIN_NOT_BOUND`
+    /// (no or the wrong completion token; the login stays usable), `LOGIN_STATE_INVALID`, `LOGIN_STATE_EXPIRED`,
     /// `LOGIN_CANCELLED`, `LOGIN_FAILED` (with `vippsError`), `ID_TOKEN_INVALID`,
     /// `VIPPS_DISABLED`, `VIPPS_UNAVAILABLE` and `SECRET_UNAVAILABLE`.
     async fn complete_vipps_login(
@@ -225,6 +235,7 @@ impl LoginMutation {
             error: input.error.as_deref(),
             error_description: input.error_description.as_deref(),
             error_hint: input.error_hint.as_deref(),
+            completion_token: input.completion_token.as_deref(),
         })?;
         let result = login::complete(app(ctx)?, request).await?;
         VippsLoginResult::new(ctx, result).await

@@ -132,6 +132,14 @@ impl VippsOrg {
         self.0.pre_provisioned_users_only
     }
 
+    /// Whether logins may complete without the `completionToken` their start handed out.
+    /// Only for Vipps' automatic return, where the user may come back in another browser:
+    /// then whoever holds the redirect's `state` and `code` can complete the login, so a
+    /// malicious app or page that sees the redirect can take over the session.
+    async fn allow_unbound_completion(&self) -> bool {
+        self.0.allow_unbound_completion
+    }
+
     /// When the organization was created.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
@@ -222,6 +230,10 @@ pub struct CreateVippsOrgInput {
     /// Link logins only to users registered with `createUser` (default false).
     #[graphql(default = false)]
     pre_provisioned_users_only: bool,
+    /// Accept login completions without the starter's `completionToken` (default false; see
+    /// `VippsOrg.allowUnboundCompletion` for the risk).
+    #[graphql(default = false)]
+    allow_unbound_completion: bool,
 }
 
 impl CreateVippsOrgInput {
@@ -237,6 +249,7 @@ impl CreateVippsOrgInput {
             token_endpoint_auth_method: self.token_endpoint_auth_method.map(Into::into),
             merchant_serial_number: self.merchant_serial_number,
             pre_provisioned_users_only: self.pre_provisioned_users_only,
+            allow_unbound_completion: self.allow_unbound_completion,
         })
     }
 }
@@ -262,6 +275,8 @@ pub struct UpdateVippsOrgInput {
     merchant_serial_number: MaybeUndefined<String>,
     /// Switch pre-provisioned-users-only on or off.
     pre_provisioned_users_only: MaybeUndefined<bool>,
+    /// Switch unbound login completion on or off.
+    allow_unbound_completion: MaybeUndefined<bool>,
 }
 
 fn patch<T>(value: MaybeUndefined<T>) -> Patch<T> {
@@ -286,6 +301,7 @@ impl UpdateVippsOrgInput {
             ),
             merchant_serial_number: patch(self.merchant_serial_number),
             pre_provisioned_users_only: patch(self.pre_provisioned_users_only),
+            allow_unbound_completion: patch(self.allow_unbound_completion),
         })
     }
 }

@@ -201,6 +201,24 @@ pub struct CreateUserInput {
     name: Option<String>,
 }
 
+/// The answer to `logout`.
+#[derive(SimpleObject)]
+pub struct LoggedOut {
+    /// Always true: the session has ended.
+    logged_out: bool,
+    /// When the session ended.
+    ended_at: DateTime,
+}
+
+/// The answer to `revokeUserSessions`.
+#[derive(SimpleObject)]
+pub struct RevokedSessions {
+    /// The user whose sessions ended.
+    user_id: String,
+    /// How many open sessions ended now.
+    revoked: u64,
+}
+
 /// The answer to a deletion.
 #[derive(SimpleObject)]
 pub struct DeletedUser {
@@ -293,6 +311,31 @@ impl UserMutation {
             id: id.to_string(),
             deleted: true,
             deleted_at: DateTime(deleted_at),
+        })
+    }
+
+    /// Ends the session whose token the request carries (`Authorization: Bearer
+    /// <sessionToken>`); `me` and token introspection refuse it from then on.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<LoggedOut> {
+        let ended_at = users::logout(app(ctx)?, caller(ctx)?.session()?).await?;
+        Ok(LoggedOut {
+            logged_out: true,
+            ended_at: DateTime(ended_at),
+        })
+    }
+
+    /// Ends every open session of a user (admin).
+    async fn revoke_user_sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's id.")] user_id: String,
+    ) -> Result<RevokedSessions> {
+        let admin = require_admin(ctx)?;
+        let id = UserId::parse(&user_id)?;
+        let revoked = users::revoke_sessions(app(ctx)?, admin, &id).await?;
+        Ok(RevokedSessions {
+            user_id: id.to_string(),
+            revoked: u64::try_from(revoked).unwrap_or(u64::MAX),
         })
     }
 

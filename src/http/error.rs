@@ -67,6 +67,7 @@ fn status(error: &Error) -> StatusCode {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::VippsDisabled(_)
+        | Error::LoginNotBound
         | Error::LoginStateInvalid
         | Error::LoginStateExpired
         | Error::LoginCancelled(_)

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::HttpError;
 use crate::app::App;
-use crate::domain::{CompleteLogin, CompleteLoginFields, InvalidInput, StartLogin, VippsAddress};
+use crate::domain::{
+    CompleteLogin, CompleteLoginFields, InvalidInput, StartLogin, VippsAddress, state_key,
+};
 use crate::error::Error;
 use crate::service::login::{self, LoginResult};
 
@@ -55,11 +57,48 @@ impl<S: Send + Sync> FromRequestParts<S> for LegacyQuery {
 struct Started {
     authorization_url: String,
     state: String,
+    completion_token: String,
     expires_at: String,
 }
 
-/// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirect=true]`: the authorize URL as
-/// JSON, or with `redirect=true` a 302 straight to Vipps.
+/// The header a non-browser client may send the completion token in.
+const COMPLETION_TOKEN_HEADER: &str = "x-completion-token";
+
+/// The cookie that carries a login's completion token in the browser flow: one per login
+/// (named after its `state`), so two logins in two tabs do not displace each other.
+fn completion_cookie_name(state: &str) -> String {
+    format!("vipps_login_{}", &state_key(state)[..16])
+}
+
+/// The completion token cookie: only for the login routes, only over https when the server
+/// is public over https, never readable by scripts, sent on Vipps' top-level redirect back.
+fn completion_cookie(app: &App, state: &str, token: &str, max_age_secs: u64) -> String {
+    let secure = if app.login.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}={token}; Path=/vipps/login; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}",
+        completion_cookie_name(state)
+    )
+}
+
+/// The value of the cookie `name` among the request's `Cookie` headers.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+}
+
+/// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirect=true]`: the authorize URL,
+/// `state` and `completionToken` as JSON, or with `redirect=true` a 302 straight to Vipps with
+/// the completion token in an HttpOnly cookie for the callback.
 pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Response, HttpError> {
     let redirect = match query.get("redirect") {
         None | Some("false") => false,
@@ -77,11 +116,24 @@ pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Re
     let mut response = if redirect {
         let location = HeaderValue::from_str(&started.authorization_url)
             .map_err(|e| Error::Internal(anyhow::anyhow!("authorize URL as header: {e}")))?;
-        (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+        let cookie = completion_cookie(
+            &app,
+            started.state.as_str(),
+            started.completion_token.as_str(),
+            app.login.ttl.as_secs(),
+        );
+        let cookie = HeaderValue::from_str(&cookie)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("login cookie as header: {e}")))?;
+        (
+            StatusCode::FOUND,
+            [(header::LOCATION, location), (header::SET_COOKIE, cookie)],
+        )
+            .into_response()
     } else {
         axum::Json(Started {
             authorization_url: started.authorization_url,
             state: started.state.as_str().to_owned(),
+            completion_token: started.completion_token.as_str().to_owned(),
             expires_at: started.expires_at.to_rfc3339(),
         })
         .into_response()
@@ -103,12 +155,24 @@ fn query_parameter_names(error: InvalidInput) -> InvalidInput {
 }
 
 /// `GET /vipps/login/callback?state=…&code=…` (or `error=…`): completes the login and answers
-/// with the legacy camelCase profile.
+/// with the legacy camelCase profile. The completion token comes from the login's cookie, the
+/// `completionToken` query parameter or the `X-Completion-Token` header.
 pub async fn callback(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     query: LegacyQuery,
 ) -> Result<Response, HttpError> {
+    let state = query.get("state").unwrap_or_default();
+    let cookie_name = completion_cookie_name(state);
+    let completion_token = cookie(&headers, &cookie_name)
+        .or_else(|| query.get("completiontoken"))
+        .or_else(|| {
+            headers
+                .get(COMPLETION_TOKEN_HEADER)
+                .and_then(|v| v.to_str().ok())
+        });
     let request = CompleteLogin::parse(CompleteLoginFields {
+        completion_token,
         state: query.get("state"),
         code: query.get("code"),
         scope: query.get("scope"),
@@ -118,9 +182,11 @@ pub async fn callback(
     })?;
     let result = login::complete(&app, request).await?;
     let mut response = axum::Json(LegacyLoginResult::from(result)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(spent) = HeaderValue::from_str(&completion_cookie(&app, state, "", 0)) {
+        headers.insert(header::SET_COOKIE, spent);
+    }
     Ok(response)
 }
 

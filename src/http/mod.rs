@@ -10,6 +10,7 @@ mod jwks;
 mod log;
 mod login;
 mod orgs;
+mod sessions;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::app::App;
@@ -49,6 +50,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/vipps-orgs/{org_id}/status", get(orgs::status))
         .route("/vipps/login/start", get(login::start))
         .route("/vipps/login/callback", get(login::callback))
+        .route("/vipps/logout", post(sessions::logout))
+        .route("/oauth2/introspect", post(sessions::introspect))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql", get(graphiql::page))
         .route("/graphiql/assets/{file}", get(graphiql::asset))

@@ -34,6 +34,7 @@ pub struct CreateOrgRequest {
     token_endpoint_auth_method: Option<String>,
     merchant_serial_number: Option<String>,
     pre_provisioned_users_only: Option<bool>,
+    allow_unbound_completion: Option<bool>,
 }
 
 impl CreateOrgRequest {
@@ -53,6 +54,7 @@ impl CreateOrgRequest {
             vipps_enabled: self.vipps_enabled.unwrap_or(true),
             merchant_serial_number: self.merchant_serial_number,
             pre_provisioned_users_only: self.pre_provisioned_users_only.unwrap_or(false),
+            allow_unbound_completion: self.allow_unbound_completion.unwrap_or(false),
         })
     }
 }
@@ -80,6 +82,8 @@ pub struct UpdateOrgRequest {
     merchant_serial_number: Patch<String>,
     #[serde(default)]
     pre_provisioned_users_only: Patch<bool>,
+    #[serde(default)]
+    allow_unbound_completion: Patch<bool>,
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
@@ -105,6 +109,7 @@ impl UpdateOrgRequest {
             vipps_enabled: self.vipps_enabled,
             merchant_serial_number: self.merchant_serial_number,
             pre_provisioned_users_only: self.pre_provisioned_users_only,
+            allow_unbound_completion: self.allow_unbound_completion,
         })
     }
 }
@@ -156,6 +161,10 @@ fn field_entry(org: &VippsOrg, field: OrgField) -> (&'static str, Value) {
         OrgField::PreProvisionedUsersOnly => (
             "pre_provisioned_users_only",
             json!(org.pre_provisioned_users_only),
+        ),
+        OrgField::AllowUnboundCompletion => (
+            "allow_unbound_completion",
+            json!(org.allow_unbound_completion),
         ),
         OrgField::CreatedAt => ("created_at", json!(org.created_at.to_rfc3339())),
         OrgField::UpdatedAt => ("updated_at", json!(org.updated_at.to_rfc3339())),
@@ -242,6 +251,7 @@ pub async fn get(
             OrgField::TokenEndpointAuthMethod,
             OrgField::MerchantSerialNumber,
             OrgField::PreProvisionedUsersOnly,
+            OrgField::AllowUnboundCompletion,
             OrgField::CreatedAt,
             OrgField::UpdatedAt,
         ],

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::db;
 use crate::domain::{
     AuthorizationResponse, CompleteLogin, LoginAttempt, LoginSecret, LoginStart, NextRelativeUrl,
-    OrgId, Scope, StartLogin, Timestamp, User, VippsOrg, VippsUserInfo, state_key,
+    OrgId, Scope, StartLogin, Timestamp, User, VippsOrg, VippsUserInfo, completion_key, state_key,
 };
 use crate::error::{Error, Missing, Result};
 use crate::service::{orgs, users};
@@ -50,7 +50,8 @@ pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
         None => org.scopes.clone(),
     };
     let discovery = app.vipps.discovery(org.environment).await?;
-    let (state, nonce, code_verifier) = (
+    let (state, nonce, code_verifier, completion_token) = (
+        LoginSecret::generate()?,
         LoginSecret::generate()?,
         LoginSecret::generate()?,
         LoginSecret::generate()?,
@@ -69,6 +70,7 @@ pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
         .append_pair("code_challenge_method", "S256");
     let attempt = LoginAttempt {
         state_key: state_key(state.as_str()),
+        completion_key: completion_key(completion_token.as_str()),
         org_id: org.org_id.clone(),
         environment: org.environment,
         client_id: org.client_id.clone(),
@@ -88,32 +90,47 @@ pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
     Ok(LoginStart {
         authorization_url: url.into(),
         state,
+        completion_token,
         expires_at,
     })
 }
 
-/// Completes a login with what Vipps sent back. The `state` is consumed first, so each
-/// login completes at most once, whatever happens next.
+/// Completes a login with what Vipps sent back. Nothing is spent until the completion has
+/// shown it comes from whoever started the login (the completion token, unless the
+/// organization allows unbound completions) and the client secret and discovery document
+/// are at hand; then the `state` is consumed, so each login completes at most once.
 pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> {
     let now = Timestamp::now();
-    let attempt = db::login_attempts::consume(&app.db, &state_key(&request.state), now)
+    let key = state_key(&request.state);
+    let attempt = db::login_attempts::find_open(&app.db, &key)
         .await?
         .ok_or(Error::LoginStateInvalid)?;
+    let org = orgs::find(app, &attempt.org_id).await?;
+    let unbound_allowed = org.as_ref().is_some_and(|org| org.allow_unbound_completion);
+    if !unbound_allowed && !attempt.is_bound_to(request.completion_token.as_deref()) {
+        tracing::warn!(
+            org_id = %attempt.org_id,
+            token_sent = request.completion_token.is_some(),
+            "login completion refused: not the starter's completion token"
+        );
+        return Err(Error::LoginNotBound);
+    }
     if attempt.expires_at <= now {
         return Err(Error::LoginStateExpired);
     }
     let code = match request.response {
         AuthorizationResponse::Code(code) => code,
-        AuthorizationResponse::Error(error) if error.is_cancel() => {
-            tracing::info!(org_id = %attempt.org_id, "login cancelled by the user");
-            return Err(Error::LoginCancelled(error));
-        }
         AuthorizationResponse::Error(error) => {
+            consume(app, &key, now).await?;
+            if error.is_cancel() {
+                tracing::info!(org_id = %attempt.org_id, "login cancelled by the user");
+                return Err(Error::LoginCancelled(error));
+            }
             tracing::info!(org_id = %attempt.org_id, vipps_error = %error.error, "login refused by Vipps");
             return Err(Error::LoginFailed(error));
         }
     };
-    let org = match orgs::find(app, &attempt.org_id).await? {
+    let org = match org {
         Some(org) if !org.vipps_enabled => {
             return Err(Error::VippsDisabled(org.org_id.to_string()));
         }
@@ -126,6 +143,7 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
     };
     let client_secret = app.secrets.resolve(&org.client_secret_ref).await?;
     let discovery = app.vipps.discovery(org.environment).await?;
+    consume(app, &key, now).await?;
     let exchanged = app
         .vipps
         .exchange_code(
@@ -172,7 +190,7 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
         )
         .await?;
     let user = users::link_login(app, &org, &user_info).await?;
-    let session = users::issue_session(app, &user)?;
+    let session = users::issue_session(app, &user).await?;
     tracing::info!(org_id = %org.org_id, "login completed");
     Ok(LoginResult {
         user_info,
@@ -180,6 +198,14 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
         session,
         next_relative_url: attempt.next_relative_url,
     })
+}
+
+/// Consumes the attempt: of concurrent completions, only one gets past this.
+async fn consume(app: &App, state_key: &str, now: Timestamp) -> Result<()> {
+    db::login_attempts::consume(&app.db, state_key, now)
+        .await?
+        .map(|_| ())
+        .ok_or(Error::LoginStateInvalid)
 }
 
 /// The organization, when it exists and has Vipps login switched on.
@@ -203,11 +229,19 @@ async fn purge_now_and_then(app: &App, now: Timestamp) {
         }
         *last = Some(Instant::now());
     }
-    match db::login_attempts::purge_expired(&app.db, now.minus(KEEP_EXPIRED)).await {
+    let cutoff = now.minus(KEEP_EXPIRED);
+    match db::login_attempts::purge_expired(&app.db, cutoff).await {
         Ok(0) => {}
         Ok(purged) => tracing::info!(purged, "expired login attempts purged"),
         Err(error) => {
             tracing::warn!(code = error.code(), error = %error, "purging login attempts failed")
+        }
+    }
+    match db::sessions::purge_expired(&app.db, cutoff).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "expired sessions purged"),
+        Err(error) => {
+            tracing::warn!(code = error.code(), error = %error, "purging sessions failed")
         }
     }
 }

@@ -58,14 +58,20 @@ pub async fn update(
         let updated = current.apply(changes, Timestamp::now())?;
         if db::orgs::update_if_unchanged(&app.db, &updated, current.updated_at).await? {
             tracing::info!(%org_id, fields = ?changes.fields(), "vipps org updated");
+            if current.vipps_enabled && !updated.vipps_enabled {
+                let ended = db::sessions::end_for_org(&app.db, org_id, Timestamp::now()).await?;
+                tracing::info!(%org_id, ended, "vipps login switched off: sessions ended");
+            }
             return Ok(updated);
         }
     }
     Err(Clash::OrgBusy(org_id.clone()).into())
 }
 
-/// Deletes the organization and returns when it happened. The `org_id` is free again.
+/// Deletes the organization and returns when it happened; its sessions end. The `org_id`
+/// is free again, and sessions issued before never come back with it.
 pub async fn delete(app: &App, _admin: &Admin, org_id: &OrgId) -> Result<Timestamp> {
+    db::sessions::end_for_org(&app.db, org_id, Timestamp::now()).await?;
     if !db::orgs::delete(&app.db, org_id).await? {
         return Err(Missing::Org(org_id.clone()).into());
     }

@@ -54,18 +54,56 @@ pub async fn link_login(app: &App, org: &VippsOrg, info: &VippsUserInfo) -> Resu
     )))
 }
 
-/// A session token for `user`.
-pub fn issue_session(app: &App, user: &User) -> Result<IssuedSession> {
-    app.sessions.issue(user, Timestamp::now())
+/// A session token for `user`, recorded so that it can end before it expires.
+pub async fn issue_session(app: &App, user: &User) -> Result<IssuedSession> {
+    let issued = app.sessions.issue(user, Timestamp::now())?;
+    db::sessions::insert(&app.db, user, &issued).await?;
+    Ok(issued)
 }
 
-/// The user of a verified session, when the user still exists in the organization the
-/// session was issued for.
+/// The user of a verified session, when the session is still open and the user still
+/// exists in the organization the session was issued for.
 pub async fn me(app: &App, session: &Session) -> Result<User> {
-    match db::users::find(&app.db, &session.user_id).await? {
-        Some(user) if user.org_id == session.org_id => Ok(user),
-        _ => Err(Error::SessionInvalid),
+    db::sessions::active_user(&app.db, session, Timestamp::now())
+        .await?
+        .ok_or(Error::SessionInvalid)
+}
+
+/// Ends the caller's session; its token is refused from now on. Ending an ended session
+/// again is `UNAUTHENTICATED`, like any other use of it.
+pub async fn logout(app: &App, session: &Session) -> Result<Timestamp> {
+    let now = Timestamp::now();
+    if !db::sessions::end(&app.db, &session.id, now).await? {
+        return Err(Error::SessionInvalid);
     }
+    tracing::info!(org_id = %session.org_id, user_id = %session.user_id, "session ended by logout");
+    Ok(now)
+}
+
+/// Ends every open session of a user (admin); returns how many ended.
+pub async fn revoke_sessions(app: &App, _admin: &Admin, id: &UserId) -> Result<usize> {
+    if db::users::find(&app.db, id).await?.is_none() {
+        return Err(Missing::User(id.clone()).into());
+    }
+    let ended = db::sessions::end_for_user(&app.db, id, Timestamp::now()).await?;
+    tracing::info!(user_id = %id, ended, "user sessions revoked");
+    Ok(ended)
+}
+
+/// What a token introspection answers (RFC 7662): the session's claims while it is open.
+pub struct Introspection {
+    pub session: Session,
+    pub user: User,
+}
+
+/// Introspects a session token for another backend (admin): `None` when the token is not
+/// one of ours, expired, or its session has ended.
+pub async fn introspect(app: &App, _admin: &Admin, token: &str) -> Result<Option<Introspection>> {
+    let Ok(session) = app.sessions.verify(token) else {
+        return Ok(None);
+    };
+    let user = db::sessions::active_user(&app.db, &session, Timestamp::now()).await?;
+    Ok(user.map(|user| Introspection { session, user }))
 }
 
 /// Registers a user ahead of their first login. The organization vouches for the e-mail
@@ -128,6 +166,11 @@ pub async fn unlink(app: &App, _admin: &Admin, id: &UserId, sub: &str) -> Result
         return Err(Missing::Identity(id.clone()).into());
     }
     tracing::info!(user_id = %id, "vipps identity unlinked");
+    let remaining = db::users::identities_of(&app.db, std::slice::from_ref(id)).await?;
+    if remaining.get(id).is_none_or(Vec::is_empty) {
+        let ended = db::sessions::end_for_user(&app.db, id, Timestamp::now()).await?;
+        tracing::info!(user_id = %id, ended, "last identity unlinked: sessions ended");
+    }
     Ok(user)
 }
 

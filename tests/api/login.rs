@@ -37,6 +37,7 @@ async fn rest_login_answers_the_legacy_shape() {
     assert_eq!(started.status, 200, "{}", started.text);
     assert_eq!(started.header("cache-control"), Some("no-store"));
     let started = started.json();
+    rig.remember(&started);
     let redirect = rig
         .authorize(started["authorizationUrl"].as_str().expect("url"))
         .await;
@@ -62,8 +63,10 @@ async fn rest_callback_matches_parameter_names_case_insensitively() {
     let rig = LoginRig::new().await;
     let redirect = rig.approved_redirect().await;
     let path = format!(
-        "/vipps/login/callback?State={}&CODE={}&Scope=openid",
-        redirect["state"], redirect["code"]
+        "/vipps/login/callback?State={}&CODE={}&Scope=openid&CompletionToken={}",
+        redirect["state"],
+        redirect["code"],
+        rig.completion_token(&redirect).expect("token")
     );
     let response = rig.app.get(&path).await;
     assert_eq!(response.status, 200, "{}", response.text);
@@ -79,8 +82,9 @@ async fn rest_callback_matches_parameter_names_case_insensitively() {
             .await
     };
     let path = format!(
-        "/vipps/login/callback?STATE={}&Error=server_error&ErrorDescription=try%20again&Error_Hint=hint%20text",
-        cancelled["state"]
+        "/vipps/login/callback?STATE={}&Error=server_error&ErrorDescription=try%20again&Error_Hint=hint%20text&completion_token={}",
+        cancelled["state"],
+        rig.completion_token(&cancelled).expect("token")
     );
     let problem = rig.app.get(&path).await.problem(422, "LOGIN_FAILED");
     assert_eq!(problem["vipps_error"], "server_error");

@@ -53,6 +53,7 @@ async fn a_full_login_leaks_no_secret_into_logs_or_responses() {
         .get("/vipps/login/start?orgId=org_rig&nextRelativeUrl=%2Fx")
         .await;
     responses.push_str(&started.text);
+    rig.remember(&started.json());
     let legacy_redirect = rig
         .authorize(started.json()["authorizationUrl"].as_str().expect("url"))
         .await;

@@ -2,6 +2,7 @@
 //! organization registered at both, and the steps of a login as a client performs them.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -25,7 +26,7 @@ pub const ALL_SCOPES: [&str; 7] = [
 ];
 
 pub const START: &str = r#"mutation($input: StartVippsLoginInput!) {
-  startVippsLogin(input: $input) { authorizationUrl state expiresAt }
+  startVippsLogin(input: $input) { authorizationUrl state completionToken expiresAt }
 }"#;
 
 pub const COMPLETE: &str = r#"mutation($input: CompleteVippsLoginInput!) {
@@ -63,6 +64,9 @@ pub struct LoginRig {
     pub app: TestApp,
     pub mock: MockVipps,
     http: reqwest::Client,
+    /// The completion token of each login this rig started, by `state`: what the starting
+    /// app keeps to itself.
+    completion_tokens: Mutex<HashMap<String, String>>,
     _secret_dir: tempfile::TempDir,
 }
 
@@ -120,8 +124,32 @@ impl LoginRig {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
+            completion_tokens: Mutex::new(HashMap::new()),
             _secret_dir: secret_dir,
         }
+    }
+
+    /// Remembers the completion token a start answered with.
+    pub fn remember(&self, started: &Value) {
+        if let (Some(state), Some(token)) = (
+            started["state"].as_str(),
+            started["completionToken"].as_str(),
+        ) {
+            self.completion_tokens
+                .lock()
+                .expect("tokens")
+                .insert(state.to_owned(), token.to_owned());
+        }
+    }
+
+    /// The completion token of the login that `redirect` continues, as its starter kept it.
+    pub fn completion_token(&self, redirect: &Redirect) -> Option<String> {
+        let state = redirect.get("state")?;
+        self.completion_tokens
+            .lock()
+            .expect("tokens")
+            .get(state)
+            .cloned()
     }
 
     /// `startVippsLogin` through GraphQL; returns `{authorizationUrl, state, expiresAt}`.
@@ -135,7 +163,9 @@ impl LoginRig {
             )
             .await;
         assert!(body["errors"].is_null(), "start failed: {body}");
-        body["data"]["startVippsLogin"].clone()
+        let started = body["data"]["startVippsLogin"].clone();
+        self.remember(&started);
+        started
     }
 
     /// The user's browser at Vipps: follows the authorize URL and returns the redirect's query.
@@ -168,9 +198,18 @@ impl LoginRig {
             .await
     }
 
-    /// `completeVippsLogin` through GraphQL with the redirect's parameters.
+    /// `completeVippsLogin` through GraphQL with the redirect's parameters, as the app that
+    /// started the login sends it (with its completion token).
     pub async fn complete(&self, redirect: &Redirect) -> Value {
+        self.complete_with_token(redirect, self.completion_token(redirect).as_deref())
+            .await
+    }
+
+    /// `completeVippsLogin` with the redirect's parameters and the given completion token
+    /// (`None`: none at all), as an attacker holding the redirect would send it.
+    pub async fn complete_with_token(&self, redirect: &Redirect, token: Option<&str>) -> Value {
         let input = json!({
+            "completionToken": token,
             "state": redirect.get("state"),
             "code": redirect.get("code"),
             "scope": redirect.get("scope"),
@@ -183,8 +222,21 @@ impl LoginRig {
             .await
     }
 
-    /// `GET /vipps/login/callback` with the redirect's query, as a legacy client forwards it.
+    /// `GET /vipps/login/callback` with the redirect's query, as the legacy client that
+    /// started the login forwards it (with its completion token as a query parameter).
     pub async fn callback(&self, redirect: &Redirect) -> TestResponse {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs(redirect.iter());
+        if let Some(token) = self.completion_token(redirect) {
+            query.append_pair("completionToken", &token);
+        }
+        self.app
+            .get(&format!("/vipps/login/callback?{}", query.finish()))
+            .await
+    }
+
+    /// `GET /vipps/login/callback` with exactly the redirect's query: no completion token.
+    pub async fn callback_unbound(&self, redirect: &Redirect) -> TestResponse {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(redirect.iter())
             .finish();

@@ -18,7 +18,11 @@ async fn login_as(rig: &LoginRig, index: usize) -> Value {
     let query = format!(
         "mutation($input: CompleteVippsLoginInput!) {{ completeVippsLogin(input: $input) {{ sessionToken sessionExpiresAt vippsUserInfo {{ subjectIdentifier }} user {{ {USER_FIELDS} }} }} }}"
     );
-    let input = json!({ "state": redirect["state"], "code": redirect["code"] });
+    let input = json!({
+        "state": redirect["state"],
+        "code": redirect["code"],
+        "completionToken": rig.completion_token(&redirect),
+    });
     rig.app
         .graphql(Auth::None, &query, json!({ "input": input }))
         .await
@@ -256,13 +260,20 @@ async fn expired_forged_and_foreign_tokens_are_unauthenticated() {
     let other_pair = aws_lc_rs::signature::Ed25519KeyPair::generate().expect("key");
     let other = EncodingKey::from_ed_der(other_pair.to_pkcs8v1().expect("der").as_ref());
     let now = chrono::Utc::now().timestamp();
+    // The session the login recorded: a re-signed copy of its claims is the control.
+    let jti = jsonwebtoken::dangerous::insecure_decode::<Value>(token)
+        .expect("claims")
+        .claims["jti"]
+        .as_str()
+        .expect("jti")
+        .to_owned();
     let claims = |aud: &str, exp: i64| Claims {
         iss: "vipps-identity".into(),
         aud: aud.into(),
         sub: user_id.clone(),
         exp,
         iat: now - 7200,
-        jti: "test".into(),
+        jti: jti.clone(),
     };
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = kid;
@@ -329,7 +340,7 @@ async fn sessions_verify_with_the_published_jwks() {
     assert!(decoded.claims["jti"].is_string());
     let exp = decoded.claims["exp"].as_i64().expect("exp");
     let iat = decoded.claims["iat"].as_i64().expect("iat");
-    assert_eq!(exp - iat, 3600, "one hour by default");
+    assert_eq!(exp - iat, 900, "fifteen minutes by default");
 }
 
 #[tokio::test(flavor = "multi_thread")]
