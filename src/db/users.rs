@@ -112,32 +112,30 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
                                 .filter(vipps_identities::org_id.eq(org))
                                 .filter(vipps_identities::environment.eq(environment))
                         };
-                        let matches: Vec<(String, Option<String>, Option<String>, bool)> =
-                            users::table
-                                .filter(users::org_id.eq(org))
-                                .filter(
-                                    users::phone_number
-                                        .eq(phone)
-                                        .or(users::email
-                                            .eq(verified_email)
-                                            .and(users::email_verified.eq(true)))
-                                        .or(users::id.eq_any(
-                                            linked_here()
-                                                .filter(vipps_identities::phone_number.eq(phone))
-                                                .select(vipps_identities::user_id),
-                                        )),
-                                )
-                                .select((
-                                    users::id,
-                                    users::given_name,
-                                    users::family_name,
-                                    diesel::dsl::exists(
+                        let matches: Vec<MatchRow> = users::table
+                            .filter(users::org_id.eq(org))
+                            .filter(
+                                users::phone_number
+                                    .eq(phone)
+                                    .or(users::email
+                                        .eq(verified_email)
+                                        .and(users::email_verified.eq(true)))
+                                    .or(users::id.eq_any(
                                         linked_here()
-                                            .filter(vipps_identities::user_id.eq(users::id)),
-                                    ),
-                                ))
-                                .load(conn)
-                                .await?;
+                                            .filter(vipps_identities::phone_number.eq(phone))
+                                            .select(vipps_identities::user_id),
+                                    )),
+                            )
+                            .select((
+                                users::id,
+                                users::given_name,
+                                users::family_name,
+                                diesel::dsl::exists(
+                                    linked_here().filter(vipps_identities::user_id.eq(users::id)),
+                                ),
+                            ))
+                            .load(conn)
+                            .await?;
                         candidates(matches, link.profile)
                     };
                     let user_id = match candidates.as_slice() {
@@ -206,13 +204,14 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
     }
 }
 
+/// A user that shares a login's phone number or verified e-mail: id, given name, family name,
+/// and whether it has a Vipps identity in the login's organization and environment.
+type MatchRow = (String, Option<String>, Option<String>, bool);
+
 /// The users a login may link to among those that share its phone number or verified e-mail:
 /// each one with no identity in the organization and environment, and each one linked to
 /// another `sub` whose given and family names match the claims.
-fn candidates(
-    matches: Vec<(String, Option<String>, Option<String>, bool)>,
-    profile: &LoginProfile,
-) -> Vec<String> {
+fn candidates(matches: Vec<MatchRow>, profile: &LoginProfile) -> Vec<String> {
     let claimed = (
         profile.given_name.as_deref(),
         profile.family_name.as_deref(),
