@@ -251,6 +251,8 @@ pub(super) struct IdentityRow {
     pub user_id: String,
     pub linked_at: NaiveDateTime,
     pub last_login_at: NaiveDateTime,
+    /// The phone number of the identity's last login (kept when the user's own is cleared).
+    pub phone_number: Option<String>,
 }
 
 impl IdentityRow {

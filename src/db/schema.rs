@@ -62,6 +62,7 @@ diesel::table! {
         user_id -> Text,
         linked_at -> Timestamp,
         last_login_at -> Timestamp,
+        phone_number -> Nullable<Text>,
     }
 }
 

@@ -11,7 +11,7 @@ use super::schema::{users, vipps_identities};
 use super::with_conn;
 use crate::domain::{
     Environment, LoginProfile, NewUser, OrgId, Page, PageRequest, Timestamp, User, UserFilter,
-    UserId, VippsIdentity,
+    UserId, VippsIdentity, same_person_name,
 };
 use crate::error::{Error, Result};
 
@@ -34,7 +34,7 @@ pub struct LoginLink<'a> {
 pub enum LinkOutcome {
     /// The user the identity belongs to now, with the profile updated.
     Linked(Box<User>),
-    /// Several users match by phone or verified e-mail; nothing was written.
+    /// Several users are candidates (by phone or verified e-mail); nothing was written.
     Ambiguous,
     /// Nobody matches and the organization creates no users; nothing was written.
     NoAccount,
@@ -49,8 +49,18 @@ enum RowOutcome {
     NoAccount,
 }
 
-/// Links a login in one transaction: the identity's user; else the one user with the same
-/// phone number or the same verified e-mail; else a new user (when allowed).
+/// Links a login in one transaction, in Vipps' own order (phone numbers are recycled, and
+/// Vipps gives a new `sub` when a number changes hands or a profile is re-created):
+///
+/// 1. the user of the identity (organization, environment, `sub`);
+/// 2. else the one candidate, found by phone number or by an e-mail verified on both sides:
+///    a user with no Vipps identity in this organization and environment, or a user linked
+///    to another `sub` whose given and family names match the claims (the same person with a
+///    re-created profile; the identity's last phone number counts for it too);
+/// 3. else a new user (when allowed); several candidates are ambiguous.
+///
+/// Whoever logs in with a phone number holds it from then on: any other user of the
+/// organization with that number loses it (their identities stay).
 pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutcome> {
     let org = link.org_id.as_str();
     let environment = link.environment.as_str();
@@ -83,7 +93,10 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
             // timeout) instead of failing to upgrade a read snapshot that went stale.
             let existing: Option<String> =
                 diesel::update(vipps_identities::table.find((org, environment, sub)))
-                    .set(vipps_identities::last_login_at.eq(now))
+                    .set((
+                        vipps_identities::last_login_at.eq(now),
+                        phone.map(|phone| vipps_identities::phone_number.eq(phone)),
+                    ))
                     .returning(vipps_identities::user_id)
                     .get_result(conn)
                     .await
@@ -91,32 +104,39 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
             let user_id = match existing {
                 Some(user_id) => user_id,
                 None => {
-                    let in_org = users::table.filter(users::org_id.eq(org)).select(users::id);
-                    let by_email = |email| {
-                        BoolExpressionMethods::and(
-                            users::email.eq(email),
-                            users::email_verified.eq(true),
-                        )
-                    };
-                    let candidates: Vec<String> = match (phone, verified_email) {
-                        (Some(phone), Some(email)) => {
-                            in_org
-                                .filter(users::phone_number.eq(phone).or(by_email(email)))
-                                .limit(2)
-                                .load(conn)
-                                .await?
-                        }
-                        (Some(phone), None) => {
-                            in_org
-                                .filter(users::phone_number.eq(phone))
-                                .limit(2)
-                                .load(conn)
-                                .await?
-                        }
-                        (None, Some(email)) => {
-                            in_org.filter(by_email(email)).limit(2).load(conn).await?
-                        }
-                        (None, None) => Vec::new(),
+                    let candidates = if phone.is_none() && verified_email.is_none() {
+                        Vec::new()
+                    } else {
+                        let linked_here = || {
+                            vipps_identities::table
+                                .filter(vipps_identities::org_id.eq(org))
+                                .filter(vipps_identities::environment.eq(environment))
+                        };
+                        let matches: Vec<MatchRow> = users::table
+                            .filter(users::org_id.eq(org))
+                            .filter(
+                                users::phone_number
+                                    .eq(phone)
+                                    .or(users::email
+                                        .eq(verified_email)
+                                        .and(users::email_verified.eq(true)))
+                                    .or(users::id.eq_any(
+                                        linked_here()
+                                            .filter(vipps_identities::phone_number.eq(phone))
+                                            .select(vipps_identities::user_id),
+                                    )),
+                            )
+                            .select((
+                                users::id,
+                                users::given_name,
+                                users::family_name,
+                                diesel::dsl::exists(
+                                    linked_here().filter(vipps_identities::user_id.eq(users::id)),
+                                ),
+                            ))
+                            .load(conn)
+                            .await?;
+                        candidates(matches, link.profile)
                     };
                     let user_id = match candidates.as_slice() {
                         [] if !link.create_allowed => return Ok(RowOutcome::NoAccount),
@@ -138,6 +158,7 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
                             user_id: user_id.clone(),
                             linked_at: now,
                             last_login_at: now,
+                            phone_number: phone.map(str::to_owned),
                         })
                         .execute(conn)
                         .await?;
@@ -148,6 +169,20 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
                 .set(&changes)
                 .execute(conn)
                 .await?;
+            if let Some(phone) = phone {
+                diesel::update(
+                    users::table
+                        .filter(users::org_id.eq(org))
+                        .filter(users::phone_number.eq(phone))
+                        .filter(users::id.ne(&user_id)),
+                )
+                .set((
+                    users::phone_number.eq(None::<String>),
+                    users::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            }
             let user = users::table
                 .find(&user_id)
                 .select(UserRow::as_select())
@@ -167,6 +202,27 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
         )) => Ok(LinkOutcome::Conflict),
         Err(error) => Err(super::query_error(error)),
     }
+}
+
+/// A user that shares a login's phone number or verified e-mail: id, given name, family name,
+/// and whether it has a Vipps identity in the login's organization and environment.
+type MatchRow = (String, Option<String>, Option<String>, bool);
+
+/// The users a login may link to among those that share its phone number or verified e-mail:
+/// each one with no identity in the organization and environment, and each one linked to
+/// another `sub` whose given and family names match the claims.
+fn candidates(matches: Vec<MatchRow>, profile: &LoginProfile) -> Vec<String> {
+    let claimed = (
+        profile.given_name.as_deref(),
+        profile.family_name.as_deref(),
+    );
+    matches
+        .into_iter()
+        .filter(|(_, given, family, linked)| {
+            !linked || same_person_name((given.as_deref(), family.as_deref()), claimed)
+        })
+        .map(|(id, ..)| id)
+        .collect()
 }
 
 /// Stores a user an administrator registered.

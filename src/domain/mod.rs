@@ -8,6 +8,7 @@ mod login;
 mod org;
 mod org_id;
 mod page;
+mod person_name;
 mod redirect_uri;
 mod scopes;
 mod text;
@@ -28,6 +29,7 @@ pub use org::{
 };
 pub use org_id::OrgId;
 pub use page::{Page, PageRequest};
+pub use person_name::same_person_name;
 pub use redirect_uri::RedirectUri;
 pub use scopes::{Scope, Scopes};
 pub use timestamp::Timestamp;

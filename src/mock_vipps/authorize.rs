@@ -325,7 +325,7 @@ fn approve(shared: &Shared, request: AuthRequest, user: usize) -> Response {
     let (Ok(code), Ok(sid)) = (random::token(32), random::uuid()) else {
         return fail("No randomness available.");
     };
-    let sub = subject(&request.client_id, &person.phone_number);
+    let sub = subject(&request.client_id, &person.profile);
     let location = {
         let pairs = [
             ("code", code.as_str()),
@@ -351,13 +351,13 @@ fn approve(shared: &Shared, request: AuthRequest, user: usize) -> Response {
     location
 }
 
-/// The pairwise `sub`: one person has a different one per client, as Vipps gives each
+/// The pairwise `sub`: one Vipps profile has a different one per client, as Vipps gives each
 /// merchant its own.
-fn subject(client_id: &str, phone_number: &str) -> String {
+fn subject(client_id: &str, profile: &str) -> String {
     let digest = Sha256::new()
         .chain_update(client_id.as_bytes())
         .chain_update(b"\0")
-        .chain_update(phone_number.as_bytes())
+        .chain_update(profile.as_bytes())
         .finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
@@ -380,9 +380,10 @@ fn login_page(shared: &Shared, params: &Params) -> Response {
     for (index, user) in shared.users.iter().enumerate() {
         let _ = writeln!(
             buttons,
-            "<button type=\"submit\" name=\"decision\" value=\"{index}\">{} <small>{}</small></button>",
+            "<button type=\"submit\" name=\"decision\" value=\"{index}\">{} <small>{} · profile {}</small></button>",
             escape_html(&user.name),
-            escape_html(&user.phone_number)
+            escape_html(&user.phone_number),
+            escape_html(&user.profile)
         );
     }
     let page = format!(

@@ -5,6 +5,10 @@ use serde_json::{Map, Value, json};
 /// A Vipps user the mock can log in as.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MockUser {
+    /// The Vipps profile logged in with: with the client id it makes the pairwise `sub`. The
+    /// first test users use their phone number; a number that changes hands, or a profile
+    /// deleted and created again, comes with a new profile (and so a new `sub`).
+    pub profile: String,
     /// MSISDN: digits, country code, no `+` (e.g. `"4712345678"`).
     pub phone_number: String,
     /// Full name.
@@ -80,9 +84,21 @@ impl MockAddress {
 }
 
 impl MockUser {
+    /// Index of [`ada`](Self::ada) in [`test_users`](Self::test_users).
+    pub const ADA: usize = 0;
+    /// Index of Grace Hopper in [`test_users`](Self::test_users).
+    pub const GRACE: usize = 1;
+    /// Index of [`kari`](Self::kari) in [`test_users`](Self::test_users).
+    pub const KARI: usize = 2;
+    /// Index of [`ola`](Self::ola) in [`test_users`](Self::test_users).
+    pub const OLA: usize = 3;
+    /// Index of [`kari_recreated`](Self::kari_recreated) in [`test_users`](Self::test_users).
+    pub const KARI_RECREATED: usize = 4;
+
     /// Ada Lovelace, the user of the Vipps documentation examples.
     pub fn ada() -> Self {
         Self {
+            profile: "4712345678".to_owned(),
             phone_number: "4712345678".to_owned(),
             name: "Ada Lovelace".to_owned(),
             given_name: "Ada".to_owned(),
@@ -108,12 +124,65 @@ impl MockUser {
         }
     }
 
-    /// Ada, Grace Hopper (a two-line street address), and Kari Nordmann (no address,
-    /// unverified e-mail).
+    /// Kari Nordmann: no address, an unverified e-mail, and phone number 4791234567, which
+    /// later passes to [`ola`](Self::ola).
+    pub fn kari() -> Self {
+        Self {
+            profile: "4791234567".to_owned(),
+            phone_number: "4791234567".to_owned(),
+            name: "Kari Nordmann".to_owned(),
+            given_name: "Kari".to_owned(),
+            family_name: "Nordmann".to_owned(),
+            email: "kari@example.net".to_owned(),
+            email_verified: false,
+            birthdate: "1990-05-17".to_owned(),
+            nin: "17059012345".to_owned(),
+            address: None,
+            other_addresses: Vec::new(),
+        }
+    }
+
+    /// Ola Hansen, the next owner of Kari's recycled phone number: another person, another
+    /// profile.
+    pub fn ola() -> Self {
+        Self {
+            profile: "ola-hansen".to_owned(),
+            phone_number: "4791234567".to_owned(),
+            name: "Ola Hansen".to_owned(),
+            given_name: "Ola".to_owned(),
+            family_name: "Hansen".to_owned(),
+            email: "ola@example.org".to_owned(),
+            email_verified: true,
+            birthdate: "1985-02-01".to_owned(),
+            nin: "01028512345".to_owned(),
+            address: Some(MockAddress::new(
+                "Kongens gate 5",
+                "7011",
+                "TRONDHEIM",
+                "NO",
+                "home",
+            )),
+            other_addresses: Vec::new(),
+        }
+    }
+
+    /// Kari Nordmann again, with her Vipps profile deleted and created again: the same person
+    /// and phone number under a new `sub`.
+    pub fn kari_recreated() -> Self {
+        Self {
+            profile: "kari-nordmann-recreated".to_owned(),
+            ..Self::kari()
+        }
+    }
+
+    /// Ada, Grace Hopper (a two-line street address), Kari Nordmann, Ola Hansen (Kari's phone
+    /// number, recycled) and Kari's re-created profile, at the indices of the constants
+    /// [`ADA`](Self::ADA) … [`KARI_RECREATED`](Self::KARI_RECREATED).
     pub fn test_users() -> Vec<Self> {
         vec![
             Self::ada(),
             Self {
+                profile: "4798765432".to_owned(),
                 phone_number: "4798765432".to_owned(),
                 name: "Grace Hopper".to_owned(),
                 given_name: "Grace".to_owned(),
@@ -131,18 +200,9 @@ impl MockUser {
                 )),
                 other_addresses: Vec::new(),
             },
-            Self {
-                phone_number: "4791234567".to_owned(),
-                name: "Kari Nordmann".to_owned(),
-                given_name: "Kari".to_owned(),
-                family_name: "Nordmann".to_owned(),
-                email: "kari@example.net".to_owned(),
-                email_verified: false,
-                birthdate: "1990-05-17".to_owned(),
-                nin: "17059012345".to_owned(),
-                address: None,
-                other_addresses: Vec::new(),
-            },
+            Self::kari(),
+            Self::ola(),
+            Self::kari_recreated(),
         ]
     }
 

@@ -7,6 +7,7 @@ mod cli;
 mod graphiql;
 mod graphql_http;
 mod helpers;
+mod linking;
 mod login;
 mod login_secrets;
 mod migrations;

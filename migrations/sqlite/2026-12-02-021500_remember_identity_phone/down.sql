@@ -1,0 +1,2 @@
+DROP INDEX vipps_identities_phone_idx;
+ALTER TABLE vipps_identities DROP COLUMN phone_number;
