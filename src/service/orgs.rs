@@ -17,6 +17,7 @@ fn not_found(org_id: &OrgId) -> Error {
 
 /// Stores a new organization. A taken `org_id` is a conflict.
 pub async fn create(app: &App, _admin: &Admin, new: NewVippsOrg) -> Result<VippsOrg> {
+    app.secrets.check_allowed(&new.client_secret_ref)?;
     let now = Timestamp::now();
     let org = new.into_org(now, now)?;
     if !db::orgs::insert(&app.db, &org).await? {
@@ -57,6 +58,9 @@ pub async fn update(
     org_id: &OrgId,
     changes: &OrgChanges,
 ) -> Result<VippsOrg> {
+    if let Some(reference) = &changes.client_secret_ref {
+        app.secrets.check_allowed(reference)?;
+    }
     let _serialized = app.org_updates.lock().await;
     for _ in 0..UPDATE_ATTEMPTS {
         let current = get(app, org_id).await?;
