@@ -28,19 +28,58 @@ pub(super) async fn read(dir: &Path, path: &str) -> Result<String, String> {
     }
 }
 
-fn read_blocking(dir: &Path, path: &Path) -> Result<String, String> {
-    let dir = std::fs::canonicalize(dir)
-        .map_err(|e| format!("SECRET_FILE_DIR cannot be resolved ({})", e.kind()))?;
-    let resolved = std::fs::canonicalize(path)
-        .map_err(|e| format!("the file cannot be resolved ({})", e.kind()))?;
-    let outside = || "the file resolves to a path outside SECRET_FILE_DIR (a symlink?)".to_owned();
-    if !resolved.starts_with(&dir) || resolved == dir {
-        return Err(outside());
+/// For a reference being saved: when the file already exists, it must resolve inside `dir`
+/// to a regular file of at most [`MAX_FILE_LEN`] bytes. A file not there yet passes (it may
+/// be provisioned later; reading it is checked again at login).
+pub(super) async fn check_existing(dir: &Path, path: &str) -> Result<(), String> {
+    let (dir, path) = (dir.to_path_buf(), PathBuf::from(path));
+    let task = tokio::task::spawn_blocking(move || match resolve(&dir, &path) {
+        Err(Unresolved::Missing) => Ok(()),
+        Err(Unresolved::Refused(reason)) => Err(reason),
+        Ok(_) => Ok(()),
+    });
+    match tokio::time::timeout(READ_TIMEOUT, task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) | Err(_) => Err("the file cannot be checked right now".to_owned()),
     }
-    check_regular(
-        &std::fs::symlink_metadata(&resolved)
-            .map_err(|e| format!("the file cannot be read ({})", e.kind()))?,
-    )?;
+}
+
+/// Why a path did not resolve to a readable secret file.
+enum Unresolved {
+    /// The file (or a directory on its way) does not exist.
+    Missing,
+    /// Anything else, with the reason.
+    Refused(String),
+}
+
+/// The canonical directory and file: the file inside the directory, a regular file of at
+/// most [`MAX_FILE_LEN`] bytes.
+fn resolve(dir: &Path, path: &Path) -> Result<(PathBuf, PathBuf), Unresolved> {
+    let dir = std::fs::canonicalize(dir).map_err(|e| {
+        Unresolved::Refused(format!("SECRET_FILE_DIR cannot be resolved ({})", e.kind()))
+    })?;
+    let resolved = std::fs::canonicalize(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Unresolved::Missing,
+        kind => Unresolved::Refused(format!("the file cannot be resolved ({kind})")),
+    })?;
+    if !resolved.starts_with(&dir) || resolved == dir {
+        return Err(Unresolved::Refused(outside()));
+    }
+    let metadata = std::fs::symlink_metadata(&resolved)
+        .map_err(|e| Unresolved::Refused(format!("the file cannot be read ({})", e.kind())))?;
+    check_regular(&metadata).map_err(Unresolved::Refused)?;
+    Ok((dir, resolved))
+}
+
+fn outside() -> String {
+    "the file resolves to a path outside SECRET_FILE_DIR (through a symlink or `..`)".to_owned()
+}
+
+fn read_blocking(dir: &Path, path: &Path) -> Result<String, String> {
+    let (dir, resolved) = resolve(dir, path).map_err(|e| match e {
+        Unresolved::Missing => "the file does not exist".to_owned(),
+        Unresolved::Refused(reason) => reason,
+    })?;
     let file = open(&resolved).map_err(|e| format!("the file cannot be opened ({})", e.kind()))?;
     check_regular(
         &file

@@ -71,12 +71,20 @@ impl SecretResolver {
     }
 
     /// Whether this server agrees to read `reference` (for creating or updating an
-    /// organization). Vault or the variable need not be configured yet: that is checked at
-    /// login.
-    pub fn check_allowed(&self, reference: &ClientSecretRef) -> Result<(), InvalidInput> {
-        self.policy
-            .check(reference)
-            .map_err(|reason| InvalidInput::field("client_secret_ref", reason))
+    /// organization). A `file://` that already exists must resolve inside `SECRET_FILE_DIR`
+    /// to a small regular file. Vault or the variable need not be configured yet, nor the
+    /// file exist: that is checked at login.
+    pub async fn check_allowed(&self, reference: &ClientSecretRef) -> Result<(), InvalidInput> {
+        let refuse = |reason| InvalidInput::field("client_secret_ref", reason);
+        self.policy.check(reference).map_err(refuse)?;
+        if let (SecretLocation::File(path), Some(dir)) =
+            (reference.location(), self.policy.file_dir())
+        {
+            file::check_existing(&dir.configured, path)
+                .await
+                .map_err(|reason| refuse(format!("`file://` is refused: {reason}")))?;
+        }
+        Ok(())
     }
 
     /// The secret `reference` points to. The policy is checked again first: the reference may

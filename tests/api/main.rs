@@ -17,5 +17,6 @@ mod orgs_rest;
 mod parity;
 mod rig;
 mod schema_file;
+mod secret_refs;
 mod users;
 mod vault;
