@@ -8,6 +8,7 @@ mod graphiql;
 mod graphql_http;
 mod helpers;
 mod login;
+mod login_hardening;
 mod login_secrets;
 mod migrations;
 mod mock_vipps;
