@@ -179,7 +179,14 @@ pub fn own_env_vars() -> Vec<String> {
         .map(|var| var.to_string_lossy().into_owned())
         .collect();
     vars.extend(
-        ["RUST_LOG", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"].map(str::to_owned),
+        [
+            "RUST_LOG",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "NO_PROXY",
+        ]
+        .map(str::to_owned),
     );
     vars
 }

@@ -57,12 +57,7 @@ mod tests {
 
     #[test]
     fn query_parameter_targets_stay_at_info() {
-        for spec in [
-            "debug",
-            "trace",
-            "info,vipps_identity=trace",
-            "tokio=debug",
-        ] {
+        for spec in ["debug", "trace", "info,vipps_identity=trace", "tokio=debug"] {
             let text = filter(Some(spec)).to_string();
             for target in QUIET_TARGETS {
                 assert!(text.contains(&format!("{target}=info")), "{spec}: {text}");

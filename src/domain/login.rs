@@ -366,7 +366,11 @@ mod tests {
             NextRelativeUrl::parse(Some("/a/b?c=1#d")).unwrap().as_str(),
             "/a/b?c=1#d"
         );
-        for ok in ["/a.b/c..d/.well-known", "/search?q=a%2Fb&p=../x", "/a#../%2F"] {
+        for ok in [
+            "/a.b/c..d/.well-known",
+            "/search?q=a%2Fb&p=../x",
+            "/a#../%2F",
+        ] {
             assert_eq!(NextRelativeUrl::parse(Some(ok)).unwrap().as_str(), ok);
         }
         for bad in [

@@ -191,11 +191,13 @@ impl SecretResolver {
         let body = capped_body::read(response, UPSTREAM_BODY_LIMIT)
             .await
             .map_err(|e| match e {
-                BodyError::TooLarge { limit } => format!("Vault's answer is larger than {limit} bytes"),
+                BodyError::TooLarge { limit } => {
+                    format!("Vault's answer is larger than {limit} bytes")
+                }
                 BodyError::Read(_) => "Vault's answer could not be read".to_owned(),
             })?;
-        let body: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|_| "Vault's answer is not JSON".to_owned())?;
+        let body: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| "Vault's answer is not JSON".to_owned())?;
         body.pointer("/data/data")
             .and_then(|data| data.get(key))
             .and_then(serde_json::Value::as_str)

@@ -210,7 +210,12 @@ mod tests {
     #[test]
     fn the_denylist_covers_every_setting_of_config() {
         let own = own_env_vars();
-        for var in ["BIND_ADDR", "DATABASE_POOL_SIZE", "LOG_FORMAT", "VIPPS_TIMEOUT_SECS"] {
+        for var in [
+            "BIND_ADDR",
+            "DATABASE_POOL_SIZE",
+            "LOG_FORMAT",
+            "VIPPS_TIMEOUT_SECS",
+        ] {
             assert!(own.iter().any(|o| o == var), "{var}");
         }
         assert!(!own.iter().any(|o| o.starts_with("MOCK_VIPPS_")));

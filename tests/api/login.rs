@@ -630,7 +630,9 @@ async fn an_unreadable_secret_is_secret_unavailable_and_names_no_reference() {
         .await
         .problem(503, "SECRET_UNAVAILABLE");
     assert!(
-        !problem.to_string().contains("VIPPS_IDENTITY_TEST_UNSET_SECRET"),
+        !problem
+            .to_string()
+            .contains("VIPPS_IDENTITY_TEST_UNSET_SECRET"),
         "{problem}"
     );
     assert_eq!(rig.mock.request_count(Endpoint::Token), 0);

@@ -28,7 +28,8 @@ async fn a_wrong_at_hash_is_id_token_invalid_and_a_missing_one_is_accepted() {
 
     rig.mock.clear_faults();
     let redirect = rig.approved_redirect().await;
-    rig.mock.inject(Fault::IdToken(IdTokenForgery::MissingAtHash));
+    rig.mock
+        .inject(Fault::IdToken(IdTokenForgery::MissingAtHash));
     let body = rig.complete(&redirect).await;
     assert!(body["errors"].is_null(), "at_hash is optional: {body}");
 }
@@ -44,7 +45,11 @@ async fn the_id_tokens_sid_fills_session_identifier_when_userinfo_has_none() {
         .as_str()
         .unwrap_or_else(|| panic!("sessionIdentifier from the ID token: {body}"));
     assert_eq!(sid.len(), 36, "the mock's sid is a UUID: {sid}");
-    assert_eq!(sid.matches('-').count(), 4, "the mock's sid is a UUID: {sid}");
+    assert_eq!(
+        sid.matches('-').count(),
+        4,
+        "the mock's sid is a UUID: {sid}"
+    );
 
     let userinfo = rig
         .mock
@@ -79,7 +84,11 @@ async fn oversized_answers_from_the_provider_are_vipps_unavailable() {
             padding: OVER_CAP,
         });
         let body = rig.complete(&redirect).await;
-        assert_eq!(error_code(&body), "VIPPS_UNAVAILABLE", "{endpoint:?}: {body}");
+        assert_eq!(
+            error_code(&body),
+            "VIPPS_UNAVAILABLE",
+            "{endpoint:?}: {body}"
+        );
     }
 
     // Discovery and JWKS are cached after the first login: fresh rigs fetch them.
@@ -104,7 +113,12 @@ async fn oversized_answers_from_the_provider_are_vipps_unavailable() {
     assert_eq!(error_code(&body), "VIPPS_UNAVAILABLE", "discovery: {body}");
 
     let logs = String::from_utf8_lossy(&logs.lock().expect("logs")).into_owned();
-    for what in ["token endpoint", "userinfo endpoint", "JWKS", "discovery document"] {
+    for what in [
+        "token endpoint",
+        "userinfo endpoint",
+        "JWKS",
+        "discovery document",
+    ] {
         let capped = logs.lines().any(|line| {
             line.contains("Vipps unavailable")
                 && line.contains(what)

@@ -34,7 +34,13 @@ async fn assert_refused_everywhere(app: &TestApp, reference: &str, reason: &str)
         )
         .await
         .problem(400, "INVALID_INPUT");
-    assert_refusal(&rest["field"], &rest["detail"], "client_secret_ref", reference, reason);
+    assert_refusal(
+        &rest["field"],
+        &rest["detail"],
+        "client_secret_ref",
+        reference,
+        reason,
+    );
 
     let rest = app
         .send_json(
@@ -45,7 +51,13 @@ async fn assert_refused_everywhere(app: &TestApp, reference: &str, reason: &str)
         )
         .await
         .problem(400, "INVALID_INPUT");
-    assert_refusal(&rest["field"], &rest["detail"], "client_secret_ref", reference, reason);
+    assert_refusal(
+        &rest["field"],
+        &rest["detail"],
+        "client_secret_ref",
+        reference,
+        reason,
+    );
 
     let input = json!({
         "orgId": "org_new", "clientId": "client-new", "clientSecretRef": reference,
@@ -56,7 +68,13 @@ async fn assert_refused_everywhere(app: &TestApp, reference: &str, reason: &str)
         .await;
     assert_eq!(graphql_code(&body), "INVALID_INPUT", "{body}");
     let error = &body["errors"][0];
-    assert_refusal(&error["extensions"]["field"], &error["message"], "clientSecretRef", reference, reason);
+    assert_refusal(
+        &error["extensions"]["field"],
+        &error["message"],
+        "clientSecretRef",
+        reference,
+        reason,
+    );
 
     let body = app
         .graphql(
@@ -67,15 +85,30 @@ async fn assert_refused_everywhere(app: &TestApp, reference: &str, reason: &str)
         .await;
     assert_eq!(graphql_code(&body), "INVALID_INPUT", "{body}");
     let error = &body["errors"][0];
-    assert_refusal(&error["extensions"]["field"], &error["message"], "clientSecretRef", reference, reason);
+    assert_refusal(
+        &error["extensions"]["field"],
+        &error["message"],
+        "clientSecretRef",
+        reference,
+        reason,
+    );
 
     assert_eq!(app.org_count().await, 1, "{reference}: nothing was created");
     let stored = app.get("/api/v1/vipps-orgs/org_existing").await.json();
-    assert_eq!(stored["client_secret_ref"], "env://SECRET_ORG_EXISTING", "{reference}");
+    assert_eq!(
+        stored["client_secret_ref"], "env://SECRET_ORG_EXISTING",
+        "{reference}"
+    );
 }
 
 #[track_caller]
-fn assert_refusal(field: &Value, message: &Value, expected_field: &str, reference: &str, reason: &str) {
+fn assert_refusal(
+    field: &Value,
+    message: &Value,
+    expected_field: &str,
+    reference: &str,
+    reason: &str,
+) {
     assert_eq!(field, expected_field, "{reference}");
     let message = message.as_str().unwrap_or_default();
     assert!(message.contains(reason), "{reference}: {message}");
@@ -95,13 +128,35 @@ async fn references_to_the_servers_own_secrets_are_refused_by_both_adapters() {
 
     let inside = dir.path().display();
     for (reference, reason) in [
-        (format!("file://{}", outside_file.display()), "inside the server's secret directory"),
-        (format!("file://{inside}/../{}", outside.path().file_name().and_then(|n| n.to_str()).expect("name")), "inside the server's secret directory"),
+        (
+            format!("file://{}", outside_file.display()),
+            "inside the server's secret directory",
+        ),
+        (
+            format!(
+                "file://{inside}/../{}",
+                outside
+                    .path()
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .expect("name")
+            ),
+            "inside the server's secret directory",
+        ),
         (format!("file://{inside}/escape"), "outside SECRET_FILE_DIR"),
-        (format!("file://{inside}/escape_dir/session-key.pem"), "outside SECRET_FILE_DIR"),
+        (
+            format!("file://{inside}/escape_dir/session-key.pem"),
+            "outside SECRET_FILE_DIR",
+        ),
         (format!("file://{inside}/sub"), "not a regular file"),
-        ("file:///dev/zero".to_owned(), "inside the server's secret directory"),
-        ("file:///proc/self/environ".to_owned(), "inside the server's secret directory"),
+        (
+            "file:///dev/zero".to_owned(),
+            "inside the server's secret directory",
+        ),
+        (
+            "file:///proc/self/environ".to_owned(),
+            "inside the server's secret directory",
+        ),
         ("env://ADMIN_TOKEN".to_owned(), "server's own settings"),
         ("env://DATABASE_URL".to_owned(), "server's own settings"),
         ("env://VAULT_TOKEN".to_owned(), "server's own settings"),
@@ -113,14 +168,24 @@ async fn references_to_the_servers_own_secrets_are_refused_by_both_adapters() {
 
     let big = dir.path().join("big");
     std::fs::write(&big, "x".repeat(4097)).expect("write");
-    assert_refused_everywhere(&app, &format!("file://{}", big.display()), "larger than 4096 bytes").await;
+    assert_refused_everywhere(
+        &app,
+        &format!("file://{}", big.display()),
+        "larger than 4096 bytes",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn file_references_are_refused_when_no_directory_is_configured() {
     let app = app_with_dir(None).await;
     app.create_org(&org_body("org_existing", json!({}))).await;
-    assert_refused_everywhere(&app, "file:///run/secrets/vipps", "SECRET_FILE_DIR is not set").await;
+    assert_refused_everywhere(
+        &app,
+        "file:///run/secrets/vipps",
+        "SECRET_FILE_DIR is not set",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -128,10 +193,16 @@ async fn unconfigured_env_and_vault_and_missing_files_are_still_accepted() {
     let dir = tempfile::tempdir().expect("dir");
     let app = app_with_dir(Some(dir.path())).await;
     for (org_id, reference) in [
-        ("org_env", "env://VIPPS_IDENTITY_NOT_SET_ANYWHERE".to_owned()),
+        (
+            "org_env",
+            "env://VIPPS_IDENTITY_NOT_SET_ANYWHERE".to_owned(),
+        ),
         ("org_mock", "env://MOCK_VIPPS_CLIENT_SECRET".to_owned()),
         ("org_vault", "vault://vipps/org/client_secret".to_owned()),
-        ("org_file", format!("file://{}/later/client_secret", dir.path().display())),
+        (
+            "org_file",
+            format!("file://{}/later/client_secret", dir.path().display()),
+        ),
     ] {
         app.create_org(&org_body(org_id, json!({ "client_secret_ref": reference })))
             .await;
@@ -141,18 +212,29 @@ async fn unconfigured_env_and_vault_and_missing_files_are_still_accepted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn env_prefix_restricts_env_references() {
     let app = TestApp::spawn_with(login_config(&["--secret-env-prefix", "VIPPS_SECRET_"])).await;
-    app.create_org(&org_body("org_ok", json!({ "client_secret_ref": "env://VIPPS_SECRET_OK" })))
-        .await;
+    app.create_org(&org_body(
+        "org_ok",
+        json!({ "client_secret_ref": "env://VIPPS_SECRET_OK" }),
+    ))
+    .await;
     let refused = app
         .send_json(
             "POST",
             "/api/v1/vipps-orgs",
             Auth::Admin,
-            &org_body("org_other", json!({ "client_secret_ref": "env://OTHER_SECRET" })),
+            &org_body(
+                "org_other",
+                json!({ "client_secret_ref": "env://OTHER_SECRET" }),
+            ),
         )
         .await
         .problem(400, "INVALID_INPUT");
-    assert!(refused["detail"].as_str().is_some_and(|d| d.contains("SECRET_ENV_PREFIX")), "{refused}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("SECRET_ENV_PREFIX")),
+        "{refused}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -176,11 +258,17 @@ async fn uncached_rig() -> LoginRig {
 /// message that names no reference, while the log line has the reference and `reason`.
 async fn assert_unavailable_at_login(rig: &LoginRig, reason: &str) {
     let logs = captured_logs();
-    let reference = format!("file://{}", rig.secret_dir.path().join("client_secret").display());
+    let reference = format!(
+        "file://{}",
+        rig.secret_dir.path().join("client_secret").display()
+    );
     let body = rig.complete(&rig.approved_redirect().await).await;
     assert_eq!(error_code(&body), "SECRET_UNAVAILABLE", "{body}");
     let text = body.to_string();
-    assert!(!text.contains("client_secret") && !text.contains("file://"), "{body}");
+    assert!(
+        !text.contains("client_secret") && !text.contains("file://"),
+        "{body}"
+    );
     assert_eq!(
         body["errors"][0]["message"],
         "the organization's client secret cannot be read right now"

@@ -91,9 +91,9 @@ fn assert_unavailable_logged(body: &Value, logs: &str, reference: &str, reason: 
     let message = message(body);
     assert_eq!(message, PUBLIC_MESSAGE, "{body}");
     assert!(!body.to_string().contains(reference), "{body}");
-    let logged = logs
-        .lines()
-        .any(|line| line.contains("secret unavailable") && line.contains(reference) && line.contains(reason));
+    let logged = logs.lines().any(|line| {
+        line.contains("secret unavailable") && line.contains(reference) && line.contains(reason)
+    });
     assert!(logged, "no log line with `{reference}` and `{reason}`");
 }
 
@@ -136,7 +136,12 @@ async fn vault_failures_are_secret_unavailable_logging_the_reference() {
 async fn an_unreachable_vault_is_secret_unavailable() {
     let logs = captured_logs();
     let closed: SocketAddr = "127.0.0.1:9".parse().expect("addr");
-    let rig = rig(closed, VAULT_TOKEN, "vault://vipps/unreachable/client_secret").await;
+    let rig = rig(
+        closed,
+        VAULT_TOKEN,
+        "vault://vipps/unreachable/client_secret",
+    )
+    .await;
     let redirect = rig.approved_redirect().await;
     let body = rig.complete(&redirect).await;
     let text = String::from_utf8_lossy(&logs.lock().expect("logs")).into_owned();
