@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Largest secret file read (client secrets are short).
-pub(super) const MAX_FILE_LEN: u64 = 4096;
+const MAX_FILE_LEN: u64 = 4096;
 
 /// How long resolving and reading a secret file may take (a hung network file system must
 /// not hold a login forever).
