@@ -157,6 +157,80 @@ pub struct LoginConfig {
     /// Seconds a resolved client secret is kept in memory before it is read again.
     #[arg(long, env = "SECRET_CACHE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600), global = true)]
     pub secret_cache_secs: u64,
+
+    /// Directory that `file://` client-secret references must point into (absolute path).
+    /// When unset, `file://` references are refused.
+    #[arg(long, env = "SECRET_FILE_DIR", value_parser = absolute_dir, global = true)]
+    pub secret_file_dir: Option<std::path::PathBuf>,
+
+    /// Prefix every `env://` client-secret reference must start with, as in `VIPPS_SECRET_`.
+    /// The server's own settings are refused whatever the prefix.
+    #[arg(long, env = "SECRET_ENV_PREFIX", value_parser = env_prefix, global = true)]
+    pub secret_env_prefix: Option<String>,
+
+    /// Vault path that `vault://` client-secret references must lie below, as in `vipps`.
+    #[arg(long, env = "VAULT_PATH_PREFIX", value_parser = vault_prefix, global = true)]
+    pub vault_path_prefix: Option<String>,
+}
+
+/// The environment variables the server reads as its own configuration: every variable of
+/// [`Config`] (taken from its clap definition, so the list cannot drift) plus `RUST_LOG` and
+/// the proxy variables the HTTP client reads. `env://` secret references may name none of them.
+pub fn own_env_vars() -> Vec<String> {
+    use clap::Args as _;
+    let command = Config::augment_args(clap::Command::new("vipps-identity"));
+    let mut vars: Vec<String> = command
+        .get_arguments()
+        .filter_map(clap::Arg::get_env)
+        .map(|var| var.to_string_lossy().into_owned())
+        .collect();
+    vars.extend(
+        [
+            "RUST_LOG",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "NO_PROXY",
+        ]
+        .map(str::to_owned),
+    );
+    vars
+}
+
+/// An absolute directory path (relative paths would depend on the working directory).
+fn absolute_dir(value: &str) -> Result<std::path::PathBuf, String> {
+    let path = std::path::PathBuf::from(value);
+    if !path.is_absolute() {
+        return Err("must be an absolute path".to_owned());
+    }
+    Ok(path)
+}
+
+/// The start of an environment variable name: letters, digits and `_`, not a digit first.
+fn env_prefix(value: &str) -> Result<String, String> {
+    let valid = value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err("must be the start of a variable name, as in `VIPPS_SECRET_`".to_owned());
+    }
+    Ok(value.to_owned())
+}
+
+/// A Vault KV path: segments of letters, digits, `_`, `-`, `.`; outer slashes are dropped.
+fn vault_prefix(value: &str) -> Result<String, String> {
+    let trimmed = value.trim_matches('/');
+    let valid = !trimmed.is_empty()
+        && trimmed.split('/').all(|s| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        });
+    if !valid {
+        return Err("must be a Vault path, as in `vipps` or `apps/vipps`".to_owned());
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// An issuer URL, kept exactly as written: ID tokens must carry it byte for byte, and URL

@@ -52,8 +52,9 @@ pub enum Error {
         #[source]
         cause: anyhow::Error,
     },
-    /// The organization's client secret cannot be read from where its reference points.
-    #[error("the client secret `{reference}` cannot be read: {reason}")]
+    /// The organization's client secret cannot be read from where its reference points. The
+    /// message names neither the reference nor the reason; the log line has both.
+    #[error("the organization's client secret cannot be read right now")]
     SecretUnavailable { reference: String, reason: String },
     /// Several users of the organization match the login by phone number or verified e-mail;
     /// an administrator must resolve the duplicates. Nothing was linked.

@@ -11,11 +11,13 @@
 //! - [`secrets`]: resolves client-secret references (env, file, Vault);
 //! - [`sessions`]: session tokens (Ed25519 JWTs) and their public key set;
 //! - [`auth`]: the admin bearer token and the [`auth::Caller`] of a request;
+//! - [`capped_body`]: reads answers from Vipps and Vault up to a size cap;
 //! - [`mock_vipps`]: a fake Vipps Login provider for tests and local development; never mounted by `serve`;
 //! - [`config`], [`telemetry`], [`app`]: start-up wiring shared by `main` and the tests.
 
 pub mod app;
 pub mod auth;
+pub mod capped_body;
 pub mod config;
 pub mod db;
 pub mod domain;

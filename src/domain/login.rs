@@ -10,7 +10,9 @@ use subtle::ConstantTimeEq;
 use super::{ClientId, Environment, InvalidInput, OrgId, RedirectUri, Scopes, Timestamp};
 
 /// Where the app continues after the login: a path on the app's own origin (`/…`), never an
-/// open redirect. No scheme, no `//host`, no backslash, no control characters.
+/// open redirect. No scheme, no `//host`, no backslash, no control characters; in the path,
+/// no `.`/`..` segments (plain or `%2e`-encoded: `/..//evil.example` normalizes to
+/// `//evil.example`) and no encoded `/` or `\` (`%2F`, `%5C`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextRelativeUrl(String);
 
@@ -35,6 +37,17 @@ impl NextRelativeUrl {
         }
         if value.len() > Self::MAX_LEN {
             return refuse("must be at most 1024 bytes");
+        }
+        let path = value.split(['?', '#']).next().unwrap_or_default();
+        let lower = path.to_ascii_lowercase();
+        if lower.contains("%2f") || lower.contains("%5c") {
+            return refuse("must not contain an encoded `/` or `\\` (`%2F`, `%5C`) in its path");
+        }
+        if lower
+            .split('/')
+            .any(|segment| matches!(segment.replace("%2e", ".").as_str(), "." | ".."))
+        {
+            return refuse("must not contain `.` or `..` path segments");
         }
         Ok(Self(value.to_owned()))
     }
@@ -404,6 +417,13 @@ mod tests {
             NextRelativeUrl::parse(Some("/a/b?c=1#d")).unwrap().as_str(),
             "/a/b?c=1#d"
         );
+        for ok in [
+            "/a.b/c..d/.well-known",
+            "/search?q=a%2Fb&p=../x",
+            "/a#../%2F",
+        ] {
+            assert_eq!(NextRelativeUrl::parse(Some(ok)).unwrap().as_str(), ok);
+        }
         for bad in [
             "",
             "https://evil.example",
@@ -413,6 +433,16 @@ mod tests {
             "/a b",
             "/\tx",
             "evil",
+            "/..//evil.example",
+            "/a/../..//evil.example",
+            "/./",
+            "/a/.",
+            "/%2e%2e//evil.example",
+            "/.%2E//evil.example",
+            "/%2F%2Fevil.example",
+            "/%2fevil.example",
+            "/%5Cevil.example",
+            "/a%5c",
         ] {
             assert!(NextRelativeUrl::parse(Some(bad)).is_err(), "{bad:?}");
         }

@@ -119,6 +119,25 @@ pub(super) fn garbage_response() -> Response {
         .into_response()
 }
 
+/// `response` with a `padding` member of `padding` bytes added to its JSON object body, so
+/// it is still a valid answer, only a large one. A body that is not a JSON object is kept.
+pub(super) async fn padded(response: Response, padding: usize) -> Response {
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "unreadable body").into_response();
+    };
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    object.insert("padding".to_owned(), Value::String("x".repeat(padding)));
+    let mut response = Response::from_parts(
+        parts,
+        axum::body::Body::from(Value::Object(object).to_string()),
+    );
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response
+}
+
 /// Hydra's own HTML error page, shown when the user cannot be sent back to the client.
 pub(super) fn error_page(error: &str, description: &str) -> Response {
     let body = format!(

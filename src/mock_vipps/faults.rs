@@ -29,10 +29,20 @@ pub enum Fault {
         /// Which endpoint answers garbage.
         endpoint: Endpoint,
     },
+    /// The endpoint's normal JSON answer, padded with a member of this many bytes (still a
+    /// valid answer, only too large).
+    Oversized {
+        /// Which endpoint answers too much.
+        endpoint: Endpoint,
+        /// Bytes of padding.
+        padding: usize,
+    },
     /// The next ID tokens are forged this way.
     IdToken(IdTokenForgery),
     /// Userinfo answers with a different `sub` than the ID token.
     UserinfoSubMismatch,
+    /// Userinfo leaves out `sid` (Vipps documents it there as unused).
+    UserinfoWithoutSid,
 }
 
 /// The error body shapes Vipps uses.
@@ -69,6 +79,10 @@ pub enum IdTokenForgery {
     Hs256WithSecret,
     /// No `nonce` claim at all.
     MissingNonce,
+    /// `at_hash` is the hash of another access token.
+    WrongAtHash,
+    /// No `at_hash` claim (it is optional in the code flow).
+    MissingAtHash,
 }
 
 impl IdTokenForgery {
@@ -87,6 +101,7 @@ pub(super) enum EndpointFault {
     Status { status: u16, shape: ErrorShape },
     Slow(Duration),
     Garbage,
+    Oversized(usize),
 }
 
 /// The active faults: at most one per endpoint, any number of ID token forgeries.
@@ -95,6 +110,7 @@ pub(super) struct Faults {
     endpoints: HashMap<Endpoint, EndpointFault>,
     forgeries: Vec<IdTokenForgery>,
     userinfo_sub_mismatch: bool,
+    userinfo_without_sid: bool,
 }
 
 impl Faults {
@@ -114,11 +130,16 @@ impl Faults {
             Fault::Garbage { endpoint } => {
                 self.endpoints.insert(endpoint, EndpointFault::Garbage);
             }
+            Fault::Oversized { endpoint, padding } => {
+                self.endpoints
+                    .insert(endpoint, EndpointFault::Oversized(padding));
+            }
             Fault::IdToken(forgery) => {
                 self.forgeries.retain(|f| *f != forgery);
                 self.forgeries.push(forgery);
             }
             Fault::UserinfoSubMismatch => self.userinfo_sub_mismatch = true,
+            Fault::UserinfoWithoutSid => self.userinfo_without_sid = true,
         }
     }
 
@@ -133,5 +154,9 @@ impl Faults {
 
     pub(super) fn userinfo_sub_mismatch(&self) -> bool {
         self.userinfo_sub_mismatch
+    }
+
+    pub(super) fn userinfo_without_sid(&self) -> bool {
+        self.userinfo_without_sid
     }
 }

@@ -78,6 +78,12 @@ pub(super) async fn intercept(
         }
         Some(EndpointFault::Garbage) => return errors::garbage_response(),
         Some(EndpointFault::Slow(delay)) => tokio::time::sleep(delay).await,
+        Some(EndpointFault::Oversized(padding)) => {
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            return errors::padded(response, padding).await;
+        }
         None => {}
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))

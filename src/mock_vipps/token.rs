@@ -320,6 +320,14 @@ fn forge_claims(claims: &mut Value, forgery: IdTokenForgery, now: i64) {
             claims["iat"] = json!(now + 600);
             claims["exp"] = json!(now + 600 + ID_TOKEN_TTL);
         }
+        IdTokenForgery::WrongAtHash => {
+            claims["at_hash"] = json!(URL_SAFE_NO_PAD.encode(&Sha256::digest(b"another")[..16]));
+        }
+        IdTokenForgery::MissingAtHash => {
+            if let Some(map) = claims.as_object_mut() {
+                map.remove("at_hash");
+            }
+        }
         IdTokenForgery::BadSignature
         | IdTokenForgery::UnknownKid
         | IdTokenForgery::AlgNone

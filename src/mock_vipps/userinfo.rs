@@ -47,9 +47,11 @@ pub(super) async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderM
     } else {
         grant.sub
     };
-    json_response(
-        StatusCode::OK,
-        &user.userinfo(&grant.scopes, &sub, &grant.sid),
-        "no-store",
-    )
+    let mut body = user.userinfo(&grant.scopes, &sub, &grant.sid);
+    if lock(&shared.faults).userinfo_without_sid()
+        && let Some(claims) = body.as_object_mut()
+    {
+        claims.remove("sid");
+    }
+    json_response(StatusCode::OK, &body, "no-store")
 }

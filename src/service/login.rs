@@ -172,6 +172,7 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
                 environment: org.environment,
                 client_id: &org.client_id,
                 nonce: &attempt.nonce,
+                access_token: &tokens.access_token,
             },
         )
         .await?;
@@ -185,7 +186,7 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
             &discovery,
             org.merchant_serial_number.as_ref(),
             &tokens.access_token,
-            &id_token.sub,
+            &id_token,
             nin_granted,
         )
         .await?;

@@ -13,6 +13,7 @@ const UPDATE_ATTEMPTS: usize = 5;
 
 /// Stores a new organization. A taken `org_id` is a conflict.
 pub async fn create(app: &App, _admin: &Admin, new: NewVippsOrg) -> Result<VippsOrg> {
+    app.secrets.check_allowed(&new.client_secret_ref).await?;
     let now = Timestamp::now();
     let org = new.into_org(now, now)?;
     if !db::orgs::insert(&app.db, &org).await? {
@@ -52,6 +53,9 @@ pub async fn update(
     org_id: &OrgId,
     changes: &OrgChanges,
 ) -> Result<VippsOrg> {
+    if let Some(reference) = &changes.client_secret_ref {
+        app.secrets.check_allowed(reference).await?;
+    }
     let _serialized = app.org_updates.lock().await;
     for _ in 0..UPDATE_ATTEMPTS {
         let current = get(app, org_id).await?;

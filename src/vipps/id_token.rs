@@ -1,9 +1,13 @@
 //! ID-token verification: RS256 only, against the issuer's JWKS, with exact `iss`, `aud`
-//! containing the client id, `exp`/`iat`/`nbf` with a small leeway, and the login's nonce.
+//! containing the client id, `exp`/`iat`/`nbf` with a small leeway, the login's nonce, and
+//! `at_hash` against the access token when the token carries it.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use super::{Discovery, VippsClient};
 use crate::domain::{ClientId, Environment, LoginSecret};
@@ -17,6 +21,8 @@ const LEEWAY_SECS: u64 = 30;
 pub struct IdToken {
     /// The user's id at this merchant.
     pub sub: String,
+    /// The provider's session id (`sid`), when the token carries one.
+    pub sid: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -29,6 +35,10 @@ struct Claims {
     nonce: Option<String>,
     #[serde(default)]
     azp: Option<String>,
+    #[serde(default)]
+    at_hash: Option<String>,
+    #[serde(default)]
+    sid: Option<String>,
     aud: Audience,
 }
 
@@ -44,6 +54,8 @@ pub struct Expected<'a> {
     pub environment: Environment,
     pub client_id: &'a ClientId,
     pub nonce: &'a LoginSecret,
+    /// The access token issued with the ID token (checked against `at_hash`).
+    pub access_token: &'a str,
 }
 
 impl VippsClient {
@@ -94,11 +106,28 @@ impl VippsClient {
         if !nonce_matches {
             return Err(invalid("its `nonce` does not belong to this login"));
         }
+        if claims
+            .at_hash
+            .as_deref()
+            .is_some_and(|at_hash| at_hash != access_token_hash(expected.access_token))
+        {
+            return Err(invalid("its `at_hash` does not match the access token"));
+        }
         if claims.sub.is_empty() {
             return Err(invalid("its `sub` is empty"));
         }
-        Ok(IdToken { sub: claims.sub })
+        Ok(IdToken {
+            sub: claims.sub,
+            sid: claims.sid.filter(|sid| !sid.trim().is_empty()),
+        })
     }
+}
+
+/// `at_hash` for RS256 (OpenID Connect Core §3.1.3.6): base64url of the left half of the
+/// SHA-256 of the access token.
+fn access_token_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
 /// A safe reason for a refusal by the JWT library.
@@ -114,5 +143,17 @@ fn reason(kind: &ErrorKind) -> &'static str {
             "a required claim (`exp`, `iat`, `iss`, `aud`, `sub`) is missing"
         }
         _ => "it cannot be decoded",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn at_hash_follows_openid_connect_core() {
+        // OpenID Connect Core 1.0, Appendix A.3/A.4 (RS256): the access token and its at_hash.
+        assert_eq!(
+            super::access_token_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
     }
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::capped_body::{self, UPSTREAM_BODY_LIMIT};
 use crate::config::LoginConfig;
 use crate::domain::{Environment, MerchantSerialNumber, ProviderError};
 use crate::error::{Error, Result};
@@ -113,10 +114,9 @@ impl VippsClient {
                 .get(reqwest::header::CACHE_CONTROL)
                 .and_then(|v| v.to_str().ok()),
         );
-        let body = response
-            .bytes()
+        let body = capped_body::read(response, UPSTREAM_BODY_LIMIT)
             .await
-            .map_err(|e| unavailable(what, e.without_url().into()))?;
+            .map_err(|e| unavailable(what, e.into()))?;
         let document = serde_json::from_slice(&body)
             .map_err(|e| unavailable(what, anyhow::anyhow!("unreadable answer: {e}")))?;
         Ok((document, ttl))
@@ -152,10 +152,9 @@ async fn json_answer<T: serde::de::DeserializeOwned>(
     if !response.status().is_success() {
         return Err(refusal(what, response).await);
     }
-    let body = response
-        .bytes()
+    let body = capped_body::read(response, UPSTREAM_BODY_LIMIT)
         .await
-        .map_err(|e| unavailable(what, e.without_url().into()))?;
+        .map_err(|e| unavailable(what, e.into()))?;
     serde_json::from_slice(&body)
         .map_err(|_| unavailable(what, anyhow::anyhow!("the answer is not the JSON expected")))
 }
@@ -167,11 +166,23 @@ fn unavailable(what: &'static str, cause: anyhow::Error) -> Error {
 /// Sorts a failed answer: server errors and rate limits mean "unavailable", any other client
 /// error is Vipps refusing the login. Reads both error shapes Vipps uses:
 /// `{error, error_description}` and Hydra's `{error, error_code, error_debug}`, as well as
-/// the problem shape of the userinfo API.
+/// the problem shape of the userinfo API. Hydra's `error_debug` is provider debug text: it
+/// goes to the log line, never to the caller.
 async fn refusal(what: &'static str, response: reqwest::Response) -> Error {
     let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
+    let body = capped_body::read(response, UPSTREAM_BODY_LIMIT)
+        .await
+        .unwrap_or_default();
     let parsed = serde_json::from_slice::<ErrorBody>(&body).ok();
+    let provider_debug = parsed
+        .as_ref()
+        .and_then(|b| b.error_debug.as_deref())
+        .map(|text| {
+            text.chars()
+                .filter(|c| !c.is_control())
+                .take(300)
+                .collect::<String>()
+        });
     let provider = parsed.map(|b| {
         let error = b
             .error
@@ -179,10 +190,7 @@ async fn refusal(what: &'static str, response: reqwest::Response) -> Error {
             .unwrap_or_else(|| format!("http_{}", status.as_u16()));
         ProviderError::new(
             &error,
-            b.error_description
-                .or(b.error_debug)
-                .or(b.detail)
-                .as_deref(),
+            b.error_description.or(b.detail).as_deref(),
             b.error_hint.as_deref(),
         )
     });
@@ -197,6 +205,7 @@ async fn refusal(what: &'static str, response: reqwest::Response) -> Error {
         what,
         status = status.as_u16(),
         vipps_error = %provider.error,
+        vipps_error_debug = provider_debug.as_deref(),
         "Vipps refused the request"
     );
     Error::LoginFailed(provider)

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Discovery, VippsClient, json_answer, unavailable, with_merchant};
+use super::{Discovery, IdToken, VippsClient, json_answer, unavailable, with_merchant};
 use crate::domain::{AddressType, MerchantSerialNumber, PhoneNumber, VippsAddress, VippsUserInfo};
 use crate::error::{Error, Result};
 
@@ -44,8 +44,9 @@ fn address(value: &Value) -> Option<VippsAddress> {
 }
 
 /// The userinfo claims as a profile. Each claim is read on its own: one of an unexpected
-/// type is left out instead of failing a login whose code is already spent.
-fn profile(claims: &Value, sub: String, nin_granted: bool) -> VippsUserInfo {
+/// type is left out instead of failing a login whose code is already spent. Vipps documents
+/// userinfo's `sid` as unused, so the ID token's `sid` fills in when userinfo has none.
+fn profile(claims: &Value, id_token: &IdToken, nin_granted: bool) -> VippsUserInfo {
     let birthdate = text(claims, "birthdate").and_then(|date| {
         let parsed = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok();
         if parsed.is_none() {
@@ -61,8 +62,8 @@ fn profile(claims: &Value, sub: String, nin_granted: bool) -> VippsUserInfo {
         parsed.map(|p| p.as_str().to_owned())
     });
     VippsUserInfo {
-        subject_identifier: sub,
-        session_identifier: text(claims, "sid"),
+        subject_identifier: id_token.sub.clone(),
+        session_identifier: text(claims, "sid").or_else(|| id_token.sid.clone()),
         name: text(claims, "name"),
         given_name: text(claims, "given_name"),
         family_name: text(claims, "family_name"),
@@ -88,7 +89,7 @@ impl VippsClient {
         discovery: &Discovery,
         merchant: Option<&MerchantSerialNumber>,
         access_token: &str,
-        id_token_sub: &str,
+        id_token: &IdToken,
         nin_granted: bool,
     ) -> Result<VippsUserInfo> {
         let request = self
@@ -99,11 +100,11 @@ impl VippsClient {
         let sub = text(&claims, "sub").ok_or_else(|| {
             unavailable(WHAT, anyhow::anyhow!("the userinfo answer has no `sub`"))
         })?;
-        if sub != id_token_sub {
+        if sub != id_token.sub {
             return Err(Error::IdTokenInvalid(
                 "userinfo answers for a different user (`sub`) than the ID token".into(),
             ));
         }
-        Ok(profile(&claims, sub, nin_granted))
+        Ok(profile(&claims, id_token, nin_granted))
     }
 }

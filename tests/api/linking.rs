@@ -29,7 +29,11 @@ async fn login(rig: &LoginRig, via: Via, index: usize) -> Result<String, String>
     let redirect = rig.approved_redirect().await;
     match via {
         Via::GraphQl => {
-            let input = json!({ "state": redirect["state"], "code": redirect["code"] });
+            let input = json!({
+                "state": redirect["state"],
+                "code": redirect["code"],
+                "completionToken": rig.completion_token(&redirect),
+            });
             let body = rig
                 .app
                 .graphql(

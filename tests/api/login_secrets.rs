@@ -11,7 +11,7 @@ use vipps_identity::mock_vipps::{
 use crate::rig::{CLIENT_SECRET, LoginRig, RigOptions};
 
 /// Every log line of the test binary from the moment the capture is installed.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOGS.get_or_init(|| {
         let logs = Arc::new(Mutex::new(Vec::new()));

@@ -208,7 +208,7 @@ async fn concurrent_updates_of_different_fields_all_land() {
         json!({ "vipps_enabled": false }),
         json!({ "merchant_serial_number": "777" }),
         json!({ "token_endpoint_auth_method": "client_secret_post" }),
-        json!({ "client_secret_ref": "file:///run/secrets/busy" }),
+        json!({ "client_secret_ref": "vault://vipps/busy/client_secret" }),
         json!({ "scopes": ["openid", "nin"] }),
     ];
     let responses = join_all(
@@ -225,7 +225,10 @@ async fn concurrent_updates_of_different_fields_all_land() {
     assert_eq!(stored["vipps_enabled"], false);
     assert_eq!(stored["merchant_serial_number"], "777");
     assert_eq!(stored["token_endpoint_auth_method"], "client_secret_post");
-    assert_eq!(stored["client_secret_ref"], "file:///run/secrets/busy");
+    assert_eq!(
+        stored["client_secret_ref"],
+        "vault://vipps/busy/client_secret"
+    );
     assert_eq!(stored["scopes"], json!(["openid", "nin"]));
 }
 

@@ -67,7 +67,8 @@ pub struct LoginRig {
     /// The completion token of each login this rig started, by `state`: what the starting
     /// app keeps to itself.
     completion_tokens: Mutex<HashMap<String, String>>,
-    _secret_dir: tempfile::TempDir,
+    /// The server's `SECRET_FILE_DIR`, holding the organization's secret file `client_secret`.
+    pub secret_dir: tempfile::TempDir,
 }
 
 /// The query parameters Vipps put on the redirect back to the app.
@@ -91,14 +92,18 @@ impl LoginRig {
         )
         .await
         .expect("mock starts");
-        let issuer = mock.issuer();
-        let mut args = vec!["--vipps-test-issuer", issuer.as_str()];
-        args.extend(options.server_args.iter().map(String::as_str));
-        let app = TestApp::spawn_with(login_config(&args)).await;
-
         let secret_dir = tempfile::tempdir().expect("secret dir");
         let secret_file = secret_dir.path().join("client_secret");
         std::fs::write(&secret_file, format!("{CLIENT_SECRET}\n")).expect("write secret");
+        let issuer = mock.issuer();
+        let dir = secret_dir.path().display().to_string();
+        let mut args = vec!["--vipps-test-issuer", issuer.as_str()];
+        if !options.server_args.iter().any(|a| a == "--secret-file-dir") {
+            args.extend(["--secret-file-dir", dir.as_str()]);
+        }
+        args.extend(options.server_args.iter().map(String::as_str));
+        let app = TestApp::spawn_with(login_config(&args)).await;
+
         let mut org = org_body(
             ORG_ID,
             json!({
@@ -125,7 +130,7 @@ impl LoginRig {
                 .build()
                 .expect("client"),
             completion_tokens: Mutex::new(HashMap::new()),
-            _secret_dir: secret_dir,
+            secret_dir,
         }
     }
 

@@ -1,14 +1,22 @@
 //! Resolves an organization's `client_secret_ref` to the secret: from an environment
 //! variable, a file, or HashiCorp Vault KV v2. Secrets are kept in memory briefly and never
-//! logged, stored or returned; errors name the reference, never the value.
+//! logged, stored or returned. The [`policy`] keeps references away from the server's own
+//! secrets; it is checked when an organization is saved and again before every read.
+//! Failures name the reference and the reason in the log line only, never to the caller.
+
+mod file;
+mod policy;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::capped_body::{self, BodyError, UPSTREAM_BODY_LIMIT};
 use crate::config::LoginConfig;
-use crate::domain::{ClientSecretRef, SecretLocation};
+use crate::domain::{ClientSecretRef, InvalidInput, SecretLocation};
 use crate::error::{Error, Result};
+
+use policy::Policy;
 
 /// A client secret. It has no `Display`, and `Debug` hides it.
 #[derive(Clone)]
@@ -38,6 +46,7 @@ struct Vault {
 pub struct SecretResolver {
     http: reqwest::Client,
     vault: Option<Vault>,
+    policy: Policy,
     ttl: Duration,
     cache: Mutex<HashMap<String, (Instant, Secret)>>,
 }
@@ -55,12 +64,31 @@ impl SecretResolver {
         Self {
             http,
             vault,
+            policy: Policy::new(config),
             ttl: Duration::from_secs(config.secret_cache_secs),
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The secret `reference` points to.
+    /// Whether this server agrees to read `reference` (for creating or updating an
+    /// organization). A `file://` that already exists must resolve inside `SECRET_FILE_DIR`
+    /// to a small regular file. Vault or the variable need not be configured yet, nor the
+    /// file exist: that is checked at login.
+    pub async fn check_allowed(&self, reference: &ClientSecretRef) -> Result<(), InvalidInput> {
+        let refuse = |reason| InvalidInput::field("client_secret_ref", reason);
+        self.policy.check(reference).map_err(refuse)?;
+        if let (SecretLocation::File(path), Some(dir)) =
+            (reference.location(), self.policy.file_dir())
+        {
+            file::check_existing(&dir.configured, path)
+                .await
+                .map_err(|reason| refuse(format!("`file://` is refused: {reason}")))?;
+        }
+        Ok(())
+    }
+
+    /// The secret `reference` points to. The policy is checked again first: the reference may
+    /// have been stored before the policy was configured.
     pub async fn resolve(&self, reference: &ClientSecretRef) -> Result<Secret> {
         if let Some(secret) = self.cached(reference) {
             return Ok(secret);
@@ -96,8 +124,11 @@ impl SecretResolver {
         (at.elapsed() < self.ttl).then(|| secret.clone())
     }
 
-    /// Reads the secret; the error is a reason safe to show (it never holds the secret).
+    /// Reads the secret; the error is a reason for the log (it never holds the secret).
     async fn read(&self, reference: &ClientSecretRef) -> Result<Secret, String> {
+        self.policy
+            .check(reference)
+            .map_err(|reason| format!("refused: {reason}"))?;
         let value = match reference.location() {
             SecretLocation::Env(var) => std::env::var(var).map_err(|e| match e {
                 std::env::VarError::NotPresent => {
@@ -108,9 +139,11 @@ impl SecretResolver {
                 }
             })?,
             SecretLocation::File(path) => {
-                let content = tokio::fs::read_to_string(path)
-                    .await
-                    .map_err(|e| format!("the file cannot be read ({})", e.kind()))?;
+                let dir = self
+                    .policy
+                    .file_dir()
+                    .ok_or_else(|| "SECRET_FILE_DIR is not set".to_owned())?;
+                let content = file::read(&dir.configured, path).await?;
                 content.trim_end_matches(['\r', '\n']).to_owned()
             }
             SecretLocation::Vault { path, key } => self.read_vault(path, key).await?,
@@ -155,10 +188,16 @@ impl SecretResolver {
                 code => format!("Vault answered HTTP {code}"),
             });
         }
-        let body: serde_json::Value = response
-            .json()
+        let body = capped_body::read(response, UPSTREAM_BODY_LIMIT)
             .await
-            .map_err(|_| "Vault's answer is not JSON".to_owned())?;
+            .map_err(|e| match e {
+                BodyError::TooLarge { limit } => {
+                    format!("Vault's answer is larger than {limit} bytes")
+                }
+                BodyError::Read(_) => "Vault's answer could not be read".to_owned(),
+            })?;
+        let body: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| "Vault's answer is not JSON".to_owned())?;
         body.pointer("/data/data")
             .and_then(|data| data.get(key))
             .and_then(serde_json::Value::as_str)
