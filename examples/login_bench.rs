@@ -67,7 +67,7 @@ impl Bench {
     async fn login(&self) -> anyhow::Result<Duration> {
         let started = self
             .graphql(
-                "mutation($input: StartVippsLoginInput!) { startVippsLogin(input: $input) { authorizationUrl } }",
+                "mutation($input: StartVippsLoginInput!) { startVippsLogin(input: $input) { authorizationUrl completionToken } }",
                 json!({ "orgId": "org_bench" }),
             )
             .await?;
@@ -87,7 +87,11 @@ impl Bench {
         let began = Instant::now();
         self.graphql(
             "mutation($input: CompleteVippsLoginInput!) { completeVippsLogin(input: $input) { nextRelativeUrl vippsUserInfo { subjectIdentifier name phoneNumber } } }",
-            json!({ "state": params.get("state"), "code": params.get("code") }),
+            json!({
+                "state": params.get("state"),
+                "code": params.get("code"),
+                "completionToken": started["data"]["startVippsLogin"]["completionToken"],
+            }),
         )
         .await?;
         Ok(began.elapsed())
@@ -114,8 +118,10 @@ async fn main() -> anyhow::Result<()> {
         .database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let secret_file = dir.path().join("secret");
+    let secret_dir = dir.path().canonicalize()?;
+    let secret_file = secret_dir.join("secret");
     std::fs::write(&secret_file, CLIENT_SECRET)?;
+    args.login.secret_file_dir = Some(secret_dir);
     let app = App::new(
         DbPool::connect(&database_url, 8)?,
         AdminToken::new(ADMIN_TOKEN)?,
