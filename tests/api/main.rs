@@ -20,5 +20,6 @@ mod parity;
 mod rig;
 mod schema_file;
 mod secret_refs;
+mod sessions;
 mod users;
 mod vault;
