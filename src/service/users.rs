@@ -55,10 +55,26 @@ pub async fn link_login(app: &App, org: &VippsOrg, info: &VippsUserInfo) -> Resu
 }
 
 /// A session token for `user`, recorded so that it can end before it expires.
+///
+/// The organization is read again *after* the session is recorded: a login that was checked
+/// while Vipps was on may finish after an administrator switched it off (or deleted the
+/// organization), and that switch ends only the sessions recorded before it. Either this
+/// read sees the organization still on — then the switch commits later and ends this
+/// session too — or it sees it off or gone, and the session ends here.
 pub async fn issue_session(app: &App, user: &User) -> Result<IssuedSession> {
     let issued = app.sessions.issue(user, Timestamp::now())?;
     db::sessions::insert(&app.db, user, &issued).await?;
-    Ok(issued)
+    match db::orgs::find(&app.db, &user.org_id).await? {
+        Some(org) if org.vipps_enabled => Ok(issued),
+        org => {
+            db::sessions::end(&app.db, &issued.id, Timestamp::now()).await?;
+            tracing::info!(org_id = %user.org_id, user_id = %user.id, "vipps login switched off during the login: session ended");
+            Err(match org {
+                Some(org) => Error::VippsDisabled(org.org_id.to_string()),
+                None => Missing::Org(user.org_id.clone()).into(),
+            })
+        }
+    }
 }
 
 /// The user of a verified session, when the session is still open and the user still

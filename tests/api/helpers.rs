@@ -280,6 +280,21 @@ impl TestApp {
         .await
     }
 
+    /// A form request (`application/x-www-form-urlencoded`) with these fields, encoded.
+    pub async fn post_form(&self, path: &str, auth: Auth, fields: &[(&str, &str)]) -> TestResponse {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.request(
+            "POST",
+            path,
+            auth,
+            Some("application/x-www-form-urlencoded"),
+            Some(body.into_bytes()),
+        )
+        .await
+    }
+
     /// Creates an organization through REST as admin; panics unless it is created.
     pub async fn create_org(&self, body: &Value) -> Value {
         let response = self

@@ -21,5 +21,6 @@ mod parity;
 mod rig;
 mod schema_file;
 mod secret_refs;
+mod sessions;
 mod users;
 mod vault;
