@@ -298,7 +298,7 @@ impl UserMutation {
         with_relations_one(app, ctx.look_ahead(), user).await
     }
 
-    /// Deletes a user and the links to their Vipps identities (admin).
+    /// Deletes a user, the links to their Vipps identities and their sessions (admin).
     async fn delete_user(
         &self,
         ctx: &Context<'_>,
@@ -340,7 +340,7 @@ impl UserMutation {
     }
 
     /// Removes the link between a user and a Vipps `sub` (admin); the next login with that
-    /// Vipps account links anew.
+    /// Vipps account links anew. Unlinking the user's last identity ends their sessions.
     async fn unlink_vipps_identity(
         &self,
         ctx: &Context<'_>,

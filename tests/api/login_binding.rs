@@ -40,13 +40,21 @@ async fn graphql_completion_without_the_token_neither_completes_nor_burns_the_lo
     assert_eq!(error_code(&wrong), "LOGIN_NOT_BOUND", "{wrong}");
     let guessed = rig.complete_with_token(&redirect, Some("")).await;
     assert_eq!(error_code(&guessed), "LOGIN_NOT_BOUND", "{guessed}");
-    let cancel = rig.complete_with_token(&forged_cancel(&redirect), None).await;
+    let cancel = rig
+        .complete_with_token(&forged_cancel(&redirect), None)
+        .await;
     assert_eq!(error_code(&cancel), "LOGIN_NOT_BOUND", "{cancel}");
     assert_eq!(token_requests(&rig), 0, "the code was never spent");
 
     let real = rig.complete(&redirect).await;
-    assert!(real["errors"].is_null(), "the starter still completes: {real}");
-    assert_eq!(real["data"]["completeVippsLogin"]["nextRelativeUrl"], "/after");
+    assert!(
+        real["errors"].is_null(),
+        "the starter still completes: {real}"
+    );
+    assert_eq!(
+        real["data"]["completeVippsLogin"]["nextRelativeUrl"],
+        "/after"
+    );
     let replay = rig.complete(&redirect).await;
     assert_eq!(error_code(&replay), "LOGIN_STATE_INVALID");
 }
@@ -81,7 +89,11 @@ async fn the_token_is_accepted_as_header_and_cancel_needs_it_too() {
     let token = rig.completion_token(&redirect).expect("token");
 
     let cancelled = rig.complete(&forged_cancel(&redirect)).await;
-    assert_eq!(error_code(&cancelled), "LOGIN_CANCELLED", "the starter may cancel");
+    assert_eq!(
+        error_code(&cancelled),
+        "LOGIN_CANCELLED",
+        "the starter may cancel"
+    );
 
     let redirect = rig.approved_redirect().await;
     let token_of_second = rig.completion_token(&redirect).expect("token");
@@ -133,15 +145,26 @@ async fn the_browser_flow_carries_the_token_in_a_cookie_only_the_starter_has() {
     assert_eq!(start.status, 302, "{}", start.text);
     let set_cookie = start.header("set-cookie").expect("cookie").to_owned();
     let attributes: Vec<&str> = set_cookie.split("; ").collect();
-    for expected in ["Path=/vipps/login", "Max-Age=600", "HttpOnly", "SameSite=Lax"] {
+    for expected in [
+        "Path=/vipps/login",
+        "Max-Age=600",
+        "HttpOnly",
+        "SameSite=Lax",
+    ] {
         assert!(attributes.contains(&expected), "{expected} in {set_cookie}");
     }
-    assert!(!set_cookie.contains("Secure"), "http deployment: {set_cookie}");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "http deployment: {set_cookie}"
+    );
     let cookie = attributes[0].to_owned();
     let token = cookie.split_once('=').expect("name=value").1.to_owned();
     assert!(token.len() >= 22, "at least 128 bits: {token}");
     let location = start.header("location").expect("location").to_owned();
-    assert!(!location.contains(&token), "the token never travels in a URL");
+    assert!(
+        !location.contains(&token),
+        "the token never travels in a URL"
+    );
 
     let redirect = rig.authorize(&location).await;
     assert!(redirect.values().all(|v| !v.contains(&token)));
@@ -155,7 +178,10 @@ async fn the_browser_flow_carries_the_token_in_a_cookie_only_the_starter_has() {
     let other_login = browser_get(
         &rig,
         &callback,
-        Some(&format!("{}=wrong-token-value", cookie.split('=').next().expect("name"))),
+        Some(&format!(
+            "{}=wrong-token-value",
+            cookie.split('=').next().expect("name")
+        )),
     )
     .await;
     other_login.problem(422, "LOGIN_NOT_BOUND");
@@ -170,10 +196,7 @@ async fn the_browser_flow_carries_the_token_in_a_cookie_only_the_starter_has() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cookie_is_secure_when_the_public_url_is_https() {
     let rig = LoginRig::with(RigOptions {
-        server_args: vec![
-            "--public-base-url".into(),
-            "https://id.example.no".into(),
-        ],
+        server_args: vec!["--public-base-url".into(), "https://id.example.no".into()],
         ..RigOptions::default()
     })
     .await;
@@ -210,7 +233,10 @@ async fn an_org_may_allow_unbound_completion_through_both_adapters() {
     assert_eq!(updated.json()["allow_unbound_completion"], true);
     let redirect = rig.approved_redirect().await;
     let body = rig.complete_with_token(&redirect, None).await;
-    assert!(body["errors"].is_null(), "unbound completion allowed: {body}");
+    assert!(
+        body["errors"].is_null(),
+        "unbound completion allowed: {body}"
+    );
 
     let off = rig
         .app
@@ -242,5 +268,8 @@ async fn a_secret_outage_does_not_burn_the_login() {
 
     std::fs::write(&secret, kept).expect("restore secret");
     let again = rig.complete(&redirect).await;
-    assert!(again["errors"].is_null(), "the same login completes: {again}");
+    assert!(
+        again["errors"].is_null(),
+        "the same login completes: {again}"
+    );
 }
