@@ -37,7 +37,7 @@ pub async fn find_open(pool: &super::DbPool, state_key: &str) -> Result<Option<L
 
 /// Marks the attempt stored under `state_key` as consumed and returns it, in one statement:
 /// of any number of concurrent callers, exactly one gets it. `None` when the attempt is
-/// unknown or was consumed before.
+/// unknown, was consumed before, or has expired by `now`.
 pub async fn consume(
     pool: &super::DbPool,
     state_key: &str,
@@ -47,6 +47,7 @@ pub async fn consume(
         login_attempts::table
             .filter(login_attempts::state_key.eq(state_key))
             .filter(login_attempts::consumed_at.is_null())
+            .filter(login_attempts::expires_at.gt(now.naive_utc()))
     )
     .set(login_attempts::consumed_at.eq(Some(now.naive_utc())))
     .returning(LoginAttemptRow::as_returning())

@@ -279,6 +279,7 @@ pub(super) struct SessionRow {
     pub id: String,
     pub org_id: String,
     pub user_id: String,
+    pub sub: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub ended_at: Option<NaiveDateTime>,

@@ -71,6 +71,7 @@ diesel::table! {
         id -> Text,
         org_id -> Text,
         user_id -> Text,
+        sub -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         ended_at -> Nullable<Timestamp>,

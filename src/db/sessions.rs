@@ -2,47 +2,59 @@
 //! end before their tokens expire.
 
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
 
 use super::models::{SessionRow, UserRow};
-use super::schema::{sessions, users};
+use super::schema::{sessions, users, vipps_orgs};
 use super::with_conn;
 use crate::domain::{OrgId, Timestamp, User, UserId};
 use crate::error::Result;
 use crate::sessions::{IssuedSession, Session};
 
-/// Records a session issued to `user`.
-pub async fn insert(pool: &super::DbPool, user: &User, issued: &IssuedSession) -> Result<()> {
+/// Records a session issued to `user` for a login with the Vipps identity `sub`; `Ok(false)`
+/// when the user was deleted meanwhile.
+pub async fn insert(
+    pool: &super::DbPool,
+    user: &User,
+    sub: &str,
+    issued: &IssuedSession,
+) -> Result<bool> {
     let row = SessionRow {
         id: issued.id.clone(),
         org_id: user.org_id.as_str().to_owned(),
         user_id: user.id.as_str().to_owned(),
+        sub: sub.to_owned(),
         created_at: issued.issued_at.naive_utc(),
         expires_at: issued.expires_at.naive_utc(),
         ended_at: None,
     };
-    with_conn!(pool, |conn| diesel::insert_into(sessions::table)
-        .values(&row)
-        .execute(conn)
-        .await)?;
-    Ok(())
+    let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
+        diesel::insert_into(sessions::table)
+            .values(&row)
+            .execute(conn)
+            .await
+    ))?;
+    super::unless_violated(outcome, DatabaseErrorKind::ForeignKeyViolation)
 }
 
 /// The user of `session` when the session is recorded for that user and organization, has
-/// not ended and has not expired at `now`; one statement.
+/// not ended, has not expired at `now`, and the organization has Vipps login switched on;
+/// one statement.
 pub async fn active_user(
     pool: &super::DbPool,
     session: &Session,
     now: Timestamp,
 ) -> Result<Option<User>> {
     let row = with_conn!(pool, |conn| sessions::table
-        .inner_join(users::table)
+        .inner_join(users::table.inner_join(vipps_orgs::table))
         .filter(sessions::id.eq(session.id.as_str()))
         .filter(sessions::user_id.eq(session.user_id.as_str()))
         .filter(sessions::org_id.eq(session.org_id.as_str()))
         .filter(users::org_id.eq(session.org_id.as_str()))
         .filter(sessions::ended_at.is_null())
         .filter(sessions::expires_at.gt(now.naive_utc()))
+        .filter(vipps_orgs::vipps_enabled.eq(true))
         .select(UserRow::as_select())
         .first(conn)
         .await
@@ -68,6 +80,25 @@ pub async fn end_for_user(pool: &super::DbPool, user_id: &UserId, now: Timestamp
     with_conn!(pool, |conn| diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id.as_str()))
+            .filter(sessions::ended_at.is_null())
+    )
+    .set(sessions::ended_at.eq(Some(now.naive_utc())))
+    .execute(conn)
+    .await)
+}
+
+/// Ends every open session of a user that a login with the Vipps identity `sub` opened;
+/// returns how many.
+pub async fn end_for_identity(
+    pool: &super::DbPool,
+    user_id: &UserId,
+    sub: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    with_conn!(pool, |conn| diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id.as_str()))
+            .filter(sessions::sub.eq(sub))
             .filter(sessions::ended_at.is_null())
     )
     .set(sessions::ended_at.eq(Some(now.naive_utc())))

@@ -340,7 +340,8 @@ impl UserMutation {
     }
 
     /// Removes the link between a user and a Vipps `sub` (admin); the next login with that
-    /// Vipps account links anew. Unlinking the user's last identity ends their sessions.
+    /// Vipps account links anew. The sessions that logins with this identity opened end;
+    /// unlinking the user's last identity ends all of their sessions.
     async fn unlink_vipps_identity(
         &self,
         ctx: &Context<'_>,

@@ -121,7 +121,7 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
     let code = match request.response {
         AuthorizationResponse::Code(code) => code,
         AuthorizationResponse::Error(error) => {
-            consume(app, &key, now).await?;
+            consume(app, &attempt).await?;
             if error.is_cancel() {
                 tracing::info!(org_id = %attempt.org_id, "login cancelled by the user");
                 return Err(Error::LoginCancelled(error));
@@ -143,7 +143,7 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
     };
     let client_secret = app.secrets.resolve(&org.client_secret_ref).await?;
     let discovery = app.vipps.discovery(org.environment).await?;
-    consume(app, &key, now).await?;
+    consume(app, &attempt).await?;
     let exchanged = app
         .vipps
         .exchange_code(
@@ -191,7 +191,7 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
         )
         .await?;
     let user = users::link_login(app, &org, &user_info).await?;
-    let session = users::issue_session(app, &user).await?;
+    let session = users::issue_session(app, &user, &user_info.subject_identifier).await?;
     tracing::info!(org_id = %org.org_id, "login completed");
     Ok(LoginResult {
         user_info,
@@ -201,12 +201,16 @@ pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> 
     })
 }
 
-/// Consumes the attempt: of concurrent completions, only one gets past this.
-async fn consume(app: &App, state_key: &str, now: Timestamp) -> Result<()> {
-    db::login_attempts::consume(&app.db, state_key, now)
-        .await?
-        .map(|_| ())
-        .ok_or(Error::LoginStateInvalid)
+/// Consumes the attempt while it is unexpired: of concurrent completions, only one gets past
+/// this, and a completion slowed down by the secret store or discovery cannot spend a login
+/// that expired meanwhile.
+async fn consume(app: &App, attempt: &LoginAttempt) -> Result<()> {
+    let now = Timestamp::now();
+    match db::login_attempts::consume(&app.db, &attempt.state_key, now).await? {
+        Some(_) => Ok(()),
+        None if attempt.expires_at <= now => Err(Error::LoginStateExpired),
+        None => Err(Error::LoginStateInvalid),
+    }
 }
 
 /// The organization, when it exists and has Vipps login switched on.

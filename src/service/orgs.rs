@@ -62,9 +62,10 @@ pub async fn update(
         let updated = current.apply(changes, Timestamp::now())?;
         if db::orgs::update_if_unchanged(&app.db, &updated, current.updated_at).await? {
             tracing::info!(%org_id, fields = ?changes.fields(), "vipps org updated");
-            if current.vipps_enabled && !updated.vipps_enabled {
+            if !updated.vipps_enabled {
+                // Also when it was off already: a retry ends what a failed first try left.
                 let ended = db::sessions::end_for_org(&app.db, org_id, Timestamp::now()).await?;
-                tracing::info!(%org_id, ended, "vipps login switched off: sessions ended");
+                tracing::info!(%org_id, ended, "vipps login is off: sessions ended");
             }
             return Ok(updated);
         }

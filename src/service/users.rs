@@ -54,16 +54,19 @@ pub async fn link_login(app: &App, org: &VippsOrg, info: &VippsUserInfo) -> Resu
     )))
 }
 
-/// A session token for `user`, recorded so that it can end before it expires.
+/// A session token for `user`, who logged in with the Vipps identity `sub`, recorded so that
+/// it can end before it expires.
 ///
 /// The organization is read again *after* the session is recorded: a login that was checked
 /// while Vipps was on may finish after an administrator switched it off (or deleted the
 /// organization), and that switch ends only the sessions recorded before it. Either this
 /// read sees the organization still on — then the switch commits later and ends this
 /// session too — or it sees it off or gone, and the session ends here.
-pub async fn issue_session(app: &App, user: &User) -> Result<IssuedSession> {
+pub async fn issue_session(app: &App, user: &User, sub: &str) -> Result<IssuedSession> {
     let issued = app.sessions.issue(user, Timestamp::now())?;
-    db::sessions::insert(&app.db, user, &issued).await?;
+    if !db::sessions::insert(&app.db, user, sub, &issued).await? {
+        return Err(Missing::User(user.id.clone()).into());
+    }
     match db::orgs::find(&app.db, &user.org_id).await? {
         Some(org) if org.vipps_enabled => Ok(issued),
         org => {
@@ -181,7 +184,8 @@ pub async fn unlink(app: &App, _admin: &Admin, id: &UserId, sub: &str) -> Result
     if db::users::unlink(&app.db, id, sub).await? == 0 {
         return Err(Missing::Identity(id.clone()).into());
     }
-    tracing::info!(user_id = %id, "vipps identity unlinked");
+    let ended = db::sessions::end_for_identity(&app.db, id, sub, Timestamp::now()).await?;
+    tracing::info!(user_id = %id, ended, "vipps identity unlinked: its sessions ended");
     let remaining = db::users::identities_of(&app.db, std::slice::from_ref(id)).await?;
     if remaining.get(id).is_none_or(Vec::is_empty) {
         let ended = db::sessions::end_for_user(&app.db, id, Timestamp::now()).await?;

@@ -8,11 +8,13 @@ ALTER TABLE login_attempts ADD COLUMN completion_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE vipps_orgs ADD COLUMN allow_unbound_completion BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- Issued sessions, so that they can end before they expire (logout, revocation, deletion).
--- The id is the session token's `jti`.
+-- The id is the session token's `jti`; `sub` is the Vipps identity the login came with, so
+-- unlinking that identity ends the sessions it opened.
 CREATE TABLE sessions (
     id         TEXT COLLATE "C" PRIMARY KEY,
     org_id     TEXT NOT NULL,
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    sub        TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL,
     ended_at   TIMESTAMP
