@@ -20,12 +20,6 @@ const FORGET_EVERY: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientAddr(pub IpAddr);
 
-impl std::fmt::Display for ClientAddr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
 /// The limits' settings (see `.env.example`); `0` switches a limit off.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitsConfig {
@@ -89,7 +83,7 @@ impl PerAddress {
         self.0.check_key(&addr.0).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.0.clock().now());
             Error::RateLimited {
-                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                retry_after_secs: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
             }
         })
     }
