@@ -169,6 +169,40 @@ mod tests {
     }
 
     #[test]
+    fn only_credentials_that_prove_nothing_count_as_failures() {
+        use super::Caller;
+        use crate::error::Error;
+        let admin = AdminToken::new("correct-horse-battery").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (sessions, _) = crate::sessions::SessionKeys::load_or_create(
+            &dir.path().join("key.pem"),
+            "test",
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap();
+        let limited = || {
+            Err(Error::RateLimited {
+                retry_after_secs: 7,
+            })
+        };
+        for header in [None, Some("Bearer correct-horse-battery")] {
+            let caller =
+                Caller::identify(&admin, &sessions, header).counting_failures(header, limited);
+            assert_eq!(caller.refused_for, None, "{header:?}");
+        }
+        let wrong = Some("Bearer wrong-horse-battery");
+        let caller = Caller::identify(&admin, &sessions, wrong).counting_failures(wrong, limited);
+        assert!(matches!(
+            caller.admin(),
+            Err(Error::RateLimited {
+                retry_after_secs: 7
+            })
+        ));
+        let caller = Caller::identify(&admin, &sessions, wrong).counting_failures(wrong, || Ok(()));
+        assert!(matches!(caller.into_admin(), Err(Error::Unauthenticated)));
+    }
+
+    #[test]
     fn refuses_short_tokens_and_generates_long_ones() {
         assert!(AdminToken::new("short").is_err());
         let (admin, token) = AdminToken::generate().unwrap();

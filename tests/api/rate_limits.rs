@@ -63,15 +63,21 @@ fn error_codes(body: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_burst_of_rest_starts_from_one_address_is_refused_after_the_allowance() {
     let rig = LoginRig::new().await;
+    let began = std::time::Instant::now();
     let mut outcomes = Vec::new();
     for _ in 0..300 {
         outcomes.push(rest_start(&rig, &[]).await);
     }
+    let elapsed = began.elapsed().as_secs();
     for (i, response) in outcomes.iter().take(60).enumerate() {
         assert_eq!(response.status, 200, "start {i}: {}", response.text);
     }
-    let accepted = outcomes.iter().filter(|r| r.status == 200).count();
-    assert!(accepted < 120, "{accepted} of 300 starts accepted");
+    // 60 at once, then one more a second.
+    let accepted = outcomes.iter().filter(|r| r.status == 200).count() as u64;
+    assert!(
+        accepted <= 60 + elapsed + 1,
+        "{accepted} of 300 starts accepted in {elapsed} s"
+    );
     let last = outcomes.last().expect("outcomes");
     assert_rate_limited(last);
     assert!(
