@@ -1,12 +1,13 @@
 //! The client address of a request: the socket peer, or, when the peer is a trusted proxy,
-//! the right-most `X-Forwarded-For` address that is not itself a trusted proxy.
+//! the right-most `X-Forwarded-For` address that is not itself a trusted proxy. IPv4 addresses
+//! seen through an IPv6 socket (`::ffff:a.b.c.d`) count as the IPv4 address.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap};
-use std::sync::Arc;
 
 use super::error::HttpError;
 use crate::app::App;
@@ -27,7 +28,7 @@ pub fn client_addr(
         .get::<ConnectInfo<SocketAddr>>()
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("no connection info on the request")))?;
     Ok(ClientAddr(resolve(
-        canonical(peer.ip()),
+        peer.ip().to_canonical(),
         &app.limits.trusted_proxies,
         headers,
     )))
@@ -50,17 +51,12 @@ fn resolve(peer: IpAddr, trusted: &[IpAddr], headers: &HeaderMap) -> IpAddr {
         let Ok(addr) = hop.trim().parse::<IpAddr>() else {
             return client;
         };
-        client = canonical(addr);
+        client = addr.to_canonical();
         if !trusted.contains(&client) {
             return client;
         }
     }
     client
-}
-
-/// IPv4 addresses seen through an IPv6 socket (`::ffff:a.b.c.d`) count as the IPv4 address.
-fn canonical(addr: IpAddr) -> IpAddr {
-    addr.to_canonical()
 }
 
 /// The client address as an extractor for REST handlers.
