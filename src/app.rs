@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use crate::auth::AdminToken;
 use crate::config::{Config, LoginConfig};
 use crate::db::DbPool;
+use crate::limits::RateLimits;
 use crate::secrets::SecretResolver;
 use crate::sessions::SessionKeys;
 use crate::vipps::VippsClient;
@@ -32,6 +33,8 @@ pub struct App {
     pub secrets: SecretResolver,
     pub sessions: SessionKeys,
     pub login: LoginSettings,
+    /// This instance's rate limits.
+    pub limits: Arc<RateLimits>,
     /// Serializes organization updates within this instance; the optimistic check in
     /// `service::orgs::update` covers other instances.
     pub org_updates: tokio::sync::Mutex<()>,
@@ -77,6 +80,7 @@ impl App {
                     .as_ref()
                     .is_some_and(|url| url.scheme() == "https"),
             },
+            limits: RateLimits::start(&login.limits),
             org_updates: tokio::sync::Mutex::new(()),
         }))
     }

@@ -63,6 +63,10 @@ impl AdminToken {
 pub struct Caller {
     admin: Option<Admin>,
     session: Option<Session>,
+    /// The credential was neither the admin token nor a session token, and its client
+    /// address has used up its allowance of failed admin authentications.
+    /// Seconds until it may try again.
+    refused_for: Option<u64>,
 }
 
 impl Caller {
@@ -79,23 +83,55 @@ impl Caller {
         match admin.verify(Some(authorization)) {
             Ok(proof) => Self {
                 admin: Some(proof),
-                session: None,
+                ..Self::default()
             },
             Err(_) => Self {
-                admin: None,
                 session: bearer(authorization).and_then(|token| sessions.verify(token).ok()),
+                ..Self::default()
             },
         }
     }
 
-    /// The admin proof, or `UNAUTHENTICATED`.
-    pub fn admin(&self) -> Result<&Admin, Error> {
-        self.admin.as_ref().ok_or(Error::Unauthenticated)
+    /// Whether the request presented a credential that proved nothing.
+    fn failed(&self, authorization: Option<&str>) -> bool {
+        authorization.is_some() && self.admin.is_none() && self.session.is_none()
     }
 
-    /// The admin proof, taken out of the caller, or `UNAUTHENTICATED`.
+    /// Counts a failed authentication with `count` (the rate limit of the client address);
+    /// once that refuses, admin operations answer its `RATE_LIMITED` instead of
+    /// `UNAUTHENTICATED`. The right admin token is still accepted: only failures are counted,
+    /// and the limiter cannot be asked without counting.
+    pub fn counting_failures(
+        mut self,
+        authorization: Option<&str>,
+        count: impl FnOnce() -> Result<(), Error>,
+    ) -> Self {
+        if self.failed(authorization) {
+            self.refused_for = count().err().as_ref().and_then(Error::retry_after_secs);
+        }
+        self
+    }
+
+    /// The error for a caller without the admin proof.
+    fn no_admin(&self) -> Error {
+        match self.refused_for {
+            Some(retry_after_secs) => Error::RateLimited { retry_after_secs },
+            None => Error::Unauthenticated,
+        }
+    }
+
+    /// The admin proof, or `UNAUTHENTICATED` (`RATE_LIMITED` after too many failures).
+    pub fn admin(&self) -> Result<&Admin, Error> {
+        self.admin.as_ref().ok_or_else(|| self.no_admin())
+    }
+
+    /// The admin proof, taken out of the caller, or `UNAUTHENTICATED` (`RATE_LIMITED` after
+    /// too many failures).
     pub fn into_admin(self) -> Result<Admin, Error> {
-        self.admin.ok_or(Error::Unauthenticated)
+        match self.admin {
+            Some(admin) => Ok(admin),
+            None => Err(self.no_admin()),
+        }
     }
 
     /// The verified session, or `UNAUTHENTICATED`.
@@ -130,6 +166,40 @@ mod tests {
         ] {
             assert!(admin.verify(wrong).is_err(), "{wrong:?}");
         }
+    }
+
+    #[test]
+    fn only_credentials_that_prove_nothing_count_as_failures() {
+        use super::Caller;
+        use crate::error::Error;
+        let admin = AdminToken::new("correct-horse-battery").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (sessions, _) = crate::sessions::SessionKeys::load_or_create(
+            &dir.path().join("key.pem"),
+            "test",
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap();
+        let limited = || {
+            Err(Error::RateLimited {
+                retry_after_secs: 7,
+            })
+        };
+        for header in [None, Some("Bearer correct-horse-battery")] {
+            let caller =
+                Caller::identify(&admin, &sessions, header).counting_failures(header, limited);
+            assert_eq!(caller.refused_for, None, "{header:?}");
+        }
+        let wrong = Some("Bearer wrong-horse-battery");
+        let caller = Caller::identify(&admin, &sessions, wrong).counting_failures(wrong, limited);
+        assert!(matches!(
+            caller.admin(),
+            Err(Error::RateLimited {
+                retry_after_secs: 7
+            })
+        ));
+        let caller = Caller::identify(&admin, &sessions, wrong).counting_failures(wrong, || Ok(()));
+        assert!(matches!(caller.into_admin(), Err(Error::Unauthenticated)));
     }
 
     #[test]

@@ -171,6 +171,9 @@ pub struct LoginConfig {
     /// Vault path that `vault://` client-secret references must lie below, as in `vipps`.
     #[arg(long, env = "VAULT_PATH_PREFIX", value_parser = vault_prefix, global = true)]
     pub vault_path_prefix: Option<String>,
+
+    #[command(flatten)]
+    pub limits: crate::limits::LimitsConfig,
 }
 
 /// The environment variables the server reads as its own configuration: every variable of

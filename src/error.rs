@@ -68,6 +68,10 @@ pub enum Error {
     /// The session token is missing, expired, forged or for another organization.
     #[error("a valid session token is needed: send `Authorization: Bearer <session token>`")]
     SessionInvalid,
+    /// Too many requests of this kind from this client address (or pending logins for the
+    /// organization); try again after `retry_after_secs`.
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// The database cannot be reached or is busy; the client may retry.
     #[error("the database is unavailable; try again shortly")]
     DatabaseUnavailable(#[source] anyhow::Error),
@@ -88,6 +92,7 @@ impl Error {
             Error::NoAccount => "NO_ACCOUNT",
             Error::VippsDisabled(_) => "VIPPS_DISABLED",
             Error::LoginNotBound => "LOGIN_NOT_BOUND",
+            Error::RateLimited { .. } => "RATE_LIMITED",
             Error::LoginStateInvalid => "LOGIN_STATE_INVALID",
             Error::LoginStateExpired => "LOGIN_STATE_EXPIRED",
             Error::LoginCancelled(_) => "LOGIN_CANCELLED",
@@ -132,6 +137,14 @@ impl Error {
                 );
             }
             _ => {}
+        }
+    }
+
+    /// Seconds the client should wait before trying again, for `RATE_LIMITED`.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

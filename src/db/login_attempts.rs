@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use super::models::LoginAttemptRow;
 use super::schema::login_attempts;
 use super::with_conn;
-use crate::domain::{LoginAttempt, Timestamp};
+use crate::domain::{LoginAttempt, OrgId, Timestamp};
 use crate::error::Result;
 
 /// Stores a started login; `Ok(false)` when its organization no longer exists.
@@ -20,6 +20,19 @@ pub async fn insert(pool: &super::DbPool, attempt: &LoginAttempt) -> Result<bool
             .await
     ))?;
     super::unless_violated(outcome, DatabaseErrorKind::ForeignKeyViolation)
+}
+
+/// How many of the organization's attempts are pending: neither consumed nor expired by
+/// `now` (uses the `org_id` index).
+pub async fn count_pending(pool: &super::DbPool, org_id: &OrgId, now: Timestamp) -> Result<u64> {
+    let count: i64 = with_conn!(pool, |conn| login_attempts::table
+        .filter(login_attempts::org_id.eq(org_id.as_str()))
+        .filter(login_attempts::consumed_at.is_null())
+        .filter(login_attempts::expires_at.gt(now.naive_utc()))
+        .count()
+        .get_result(conn)
+        .await)?;
+    Ok(u64::try_from(count).unwrap_or_default())
 }
 
 /// The unconsumed attempt stored under `state_key`, left as it is (a completion checks its

@@ -62,6 +62,9 @@ fn to_graphql(error: &Error) -> async_graphql::Error {
         if let Some(field) = field {
             extensions.set("field", field);
         }
+        if let Some(secs) = error.retry_after_secs() {
+            extensions.set("retryAfter", secs);
+        }
         if let Some(provider) = error.provider_error() {
             extensions.set("vippsError", provider.error.as_str());
             if let Some(description) = &provider.description {

@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
-use super::app;
 use super::error::GqlError;
 use super::scalars::{Date, DateTime};
 use super::users::{User, with_relations_one};
+use super::{app, client_addr};
 use crate::domain::{self, CompleteLogin, CompleteLoginFields, StartLogin};
 use crate::service::login::{self, LoginResult};
 
@@ -209,7 +209,7 @@ impl LoginMutation {
             input.next_relative_url.as_deref(),
             input.scopes.as_deref(),
         )?;
-        let started = login::start(app(ctx)?, request).await?;
+        let started = login::start(app(ctx)?, client_addr(ctx)?, request).await?;
         Ok(VippsLoginStart {
             authorization_url: started.authorization_url,
             state: started.state.as_str().to_owned(),
@@ -237,7 +237,7 @@ impl LoginMutation {
             error_hint: input.error_hint.as_deref(),
             completion_token: input.completion_token.as_deref(),
         })?;
-        let result = login::complete(app(ctx)?, request).await?;
+        let result = login::complete(app(ctx)?, client_addr(ctx)?, request).await?;
         VippsLoginResult::new(ctx, result).await
     }
 }

@@ -20,6 +20,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::app::App;
 use crate::auth::Caller;
+use crate::limits::ClientAddr;
 use error::GqlError;
 
 /// The deepest selection nesting a document may have. The introspection query GraphiQL
@@ -45,6 +46,11 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 /// The application state every resolver reaches through the context.
 fn app<'a>(ctx: &async_graphql::Context<'a>) -> Result<&'a Arc<App>, GqlError> {
     Ok(ctx.data::<Arc<App>>()?)
+}
+
+/// The client address of the request, found by the HTTP edge.
+fn client_addr(ctx: &async_graphql::Context<'_>) -> Result<ClientAddr, GqlError> {
+    Ok(*ctx.data::<ClientAddr>()?)
 }
 
 /// The caller of the request, identified by the HTTP edge.

@@ -75,6 +75,7 @@ fn status(error: &Error) -> StatusCode {
         | Error::IdTokenInvalid(_)
         | Error::LinkAmbiguous
         | Error::NoAccount => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::VippsUnavailable { .. } => StatusCode::BAD_GATEWAY,
         Error::SecretUnavailable { .. } | Error::DatabaseUnavailable(_) => {
             StatusCode::SERVICE_UNAVAILABLE
@@ -140,6 +141,9 @@ impl IntoResponse for HttpError {
             Some(Error::Unauthenticated | Error::SessionInvalid)
         ) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = service.and_then(Error::retry_after_secs) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

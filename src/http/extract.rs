@@ -12,15 +12,20 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::MAX_BODY_BYTES;
+use super::client_addr::client_addr;
 use super::error::HttpError;
 use crate::app::App;
 use crate::auth::{Admin, Caller};
 use crate::domain::{InvalidInput, OrgId};
+use crate::limits::ClientAddr;
 
-/// Identifies the caller of a request from its `Authorization` header.
-pub fn caller(app: &App, headers: &HeaderMap) -> Caller {
+/// Identifies the caller of a request from its `Authorization` header; a credential that is
+/// neither the admin token nor a session token counts against `addr`'s allowance of failed
+/// admin authentications.
+pub fn caller(app: &App, addr: ClientAddr, headers: &HeaderMap) -> Caller {
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     Caller::identify(&app.admin, &app.sessions, authorization)
+        .counting_failures(authorization, || app.limits.admin_failure(addr))
 }
 
 /// The caller proved to hold the admin token (`Authorization: Bearer <token>`).
@@ -35,7 +40,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
         let app = Arc::<App>::from_ref(state);
-        let caller = caller(&app, &parts.headers);
+        let addr = client_addr(&app, &parts.extensions, &parts.headers)?;
+        let caller = caller(&app, addr, &parts.headers);
         Ok(AdminAuth(caller.into_admin()?))
     }
 }

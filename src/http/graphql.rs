@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::client_addr::{Client, client_addr};
 use super::error::HttpError;
 use super::extract::{body_bytes, caller, is_json};
 use crate::app::App;
@@ -48,7 +49,11 @@ pub async fn post(
             "GraphQL requests must be JSON: send `Content-Type: application/json`",
         );
     }
-    let caller = caller(&app, request.headers());
+    let addr = match client_addr(&app, request.extensions(), request.headers()) {
+        Ok(addr) => addr,
+        Err(error) => return from_error(&error),
+    };
+    let caller = caller(&app, addr, request.headers());
     let bytes = match body_bytes(request, &()).await {
         Ok(bytes) => bytes,
         Err(error) => return from_error(&error),
@@ -57,7 +62,7 @@ pub async fn post(
         Ok(batch) => batch,
         Err(message) => return invalid(message),
     };
-    let response = match schema.execute_batch(batch.data(caller)).await {
+    let response = match schema.execute_batch(batch.data(caller).data(addr)).await {
         BatchResponse::Single(response) => BatchResponse::Single(with_codes(response)),
         BatchResponse::Batch(responses) => {
             BatchResponse::Batch(responses.into_iter().map(with_codes).collect())
@@ -99,6 +104,7 @@ fn parse_one(value: Value) -> Result<GqlRequest, String> {
 pub async fn get(
     State(app): State<Arc<App>>,
     State(schema): State<AppSchema>,
+    Client(addr): Client,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -118,7 +124,9 @@ pub async fn get(
         return response;
     }
     Json(with_codes(
-        schema.execute(request.data(caller(&app, &headers))).await,
+        schema
+            .execute(request.data(caller(&app, addr, &headers)).data(addr))
+            .await,
     ))
     .into_response()
 }

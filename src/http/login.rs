@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::client_addr::Client;
 use super::error::HttpError;
 use crate::app::App;
 use crate::domain::{
@@ -99,7 +100,11 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirect=true]`: the authorize URL,
 /// `state` and `completionToken` as JSON, or with `redirect=true` a 302 straight to Vipps with
 /// the completion token in an HttpOnly cookie for the callback.
-pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Response, HttpError> {
+pub async fn start(
+    State(app): State<Arc<App>>,
+    Client(addr): Client,
+    query: LegacyQuery,
+) -> Result<Response, HttpError> {
     let redirect = match query.get("redirect") {
         None | Some("false") => false,
         Some("true") => true,
@@ -112,7 +117,7 @@ pub async fn start(State(app): State<Arc<App>>, query: LegacyQuery) -> Result<Re
         .ok_or_else(|| InvalidInput::field("orgId", "is required"))?;
     let request = StartLogin::parse(org_id, query.get("nextrelativeurl"), None)
         .map_err(query_parameter_names)?;
-    let started = login::start(&app, request).await?;
+    let started = login::start(&app, addr, request).await?;
     let mut response = if redirect {
         let location = HeaderValue::from_str(&started.authorization_url)
             .map_err(|e| Error::Internal(anyhow::anyhow!("authorize URL as header: {e}")))?;
@@ -159,6 +164,7 @@ fn query_parameter_names(error: InvalidInput) -> InvalidInput {
 /// `completionToken` query parameter or the `X-Completion-Token` header.
 pub async fn callback(
     State(app): State<Arc<App>>,
+    Client(addr): Client,
     headers: HeaderMap,
     query: LegacyQuery,
 ) -> Result<Response, HttpError> {
@@ -180,7 +186,7 @@ pub async fn callback(
         error_description: query.get("errordescription"),
         error_hint: query.get("errorhint"),
     })?;
-    let result = login::complete(&app, request).await?;
+    let result = login::complete(&app, addr, request).await?;
     let mut response = axum::Json(LegacyLoginResult::from(result)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

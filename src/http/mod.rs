@@ -1,6 +1,7 @@
 //! The HTTP edge: one route table for REST, the `/graphql` endpoint, GraphiQL and health
 //! checks, and the server loop. Every request's caller is parsed here, once.
 
+mod client_addr;
 pub mod error;
 mod extract;
 mod graphiql;
@@ -13,6 +14,7 @@ mod orgs;
 mod sessions;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -71,8 +73,11 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")
 }

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::client_addr::Client;
 use super::error::HttpError;
 use super::extract::{AdminAuth, body_bytes, caller};
 use crate::app::App;
@@ -19,9 +20,10 @@ use crate::service::users;
 /// `POST /vipps/logout` with `Authorization: Bearer <sessionToken>`: ends that session.
 pub async fn logout(
     State(app): State<Arc<App>>,
+    Client(addr): Client,
     headers: HeaderMap,
 ) -> Result<Json<Value>, HttpError> {
-    let caller = caller(&app, &headers);
+    let caller = caller(&app, addr, &headers);
     let ended_at = users::logout(&app, caller.session()?).await?;
     Ok(Json(
         json!({ "loggedOut": true, "endedAt": ended_at.to_rfc3339() }),

@@ -10,6 +10,7 @@ use crate::domain::{
     OrgId, Scope, StartLogin, Timestamp, User, VippsOrg, VippsUserInfo, completion_key, state_key,
 };
 use crate::error::{Error, Missing, Result};
+use crate::limits::ClientAddr;
 use crate::service::{orgs, users};
 use crate::sessions::IssuedSession;
 use crate::vipps::{CodeExchange, Expected};
@@ -29,9 +30,26 @@ pub struct LoginResult {
     pub next_relative_url: NextRelativeUrl,
 }
 
+/// What a start refused for the organization's pending-login cap is told to wait, in
+/// seconds: by then some attempts have been completed or have expired.
+const PENDING_RETRY_AFTER_SECS: u64 = 60;
+
 /// Starts a login for the organization: stores the attempt and returns where to send the user.
-pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
+/// Each start counts against the client address's allowance, and an organization with
+/// [`crate::limits::LimitsConfig::max_pending_logins_per_org`] logins pending takes no more.
+pub async fn start(app: &App, addr: ClientAddr, request: StartLogin) -> Result<LoginStart> {
+    app.limits.login_start(addr)?;
     let org = enabled_org(app, &request.org_id).await?;
+    if let Some(cap) = app.limits.max_pending_logins_per_org {
+        let pending =
+            db::login_attempts::count_pending(&app.db, &org.org_id, Timestamp::now()).await?;
+        if pending >= u64::from(cap.get()) {
+            tracing::warn!(org_id = %org.org_id, pending, "login refused: too many pending logins");
+            return Err(Error::RateLimited {
+                retry_after_secs: PENDING_RETRY_AFTER_SECS,
+            });
+        }
+    }
     let scopes = match request.scopes {
         Some(scopes) => {
             if let Some(extra) = scopes.iter().find(|s| !org.scopes.iter().any(|o| o == *s)) {
@@ -99,7 +117,8 @@ pub async fn start(app: &App, request: StartLogin) -> Result<LoginStart> {
 /// shown it comes from whoever started the login (the completion token, unless the
 /// organization allows unbound completions) and the client secret and discovery document
 /// are at hand; then the `state` is consumed, so each login completes at most once.
-pub async fn complete(app: &App, request: CompleteLogin) -> Result<LoginResult> {
+pub async fn complete(app: &App, addr: ClientAddr, request: CompleteLogin) -> Result<LoginResult> {
+    app.limits.login_completion(addr)?;
     let now = Timestamp::now();
     let key = state_key(&request.state);
     let attempt = db::login_attempts::find_open(&app.db, &key)

@@ -18,6 +18,7 @@ mod ops;
 mod orgs_graphql;
 mod orgs_rest;
 mod parity;
+mod rate_limits;
 mod rig;
 mod schema_file;
 mod secret_refs;
