@@ -217,3 +217,105 @@ impl AsyncWrite for Watched {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::routing::get;
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    fn limits(shutdown_grace: Duration) -> Limits {
+        Limits {
+            header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 8,
+            shutdown_grace,
+        }
+    }
+
+    /// A server with `/peer` (the client's address) and `/slow` (answers after `slow`).
+    async fn start(
+        slow: Duration,
+        shutdown_grace: Duration,
+    ) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let router = Router::new()
+            .route(
+                "/peer",
+                get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+            )
+            .route(
+                "/slow",
+                get(move || async move {
+                    tokio::time::sleep(slow).await;
+                    "done"
+                }),
+            );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(run(router, listener, limits(shutdown_grace), async move {
+            let _ = stopped.await;
+        }));
+        (addr, stop, server)
+    }
+
+    #[tokio::test]
+    async fn handlers_see_the_peer_address() {
+        let (addr, _stop, _server) = start(Duration::ZERO, Duration::from_secs(1)).await;
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let local = stream.local_addr().expect("local addr");
+        let answer = raw_get(&mut stream, "/peer").await;
+        assert!(answer.ends_with(&local.to_string()), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_requests_in_flight_finish() {
+        let (addr, stop, server) = start(Duration::from_millis(300), Duration::from_secs(5)).await;
+        let request = tokio::spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            raw_get(&mut stream, "/slow").await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop.send(()).expect("server running");
+        let answer = request.await.expect("request task");
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("done"),
+            "{answer}"
+        );
+        tokio::time::timeout(Duration::from_secs(2), server)
+            .await
+            .expect("stops once the request is done")
+            .expect("server task");
+    }
+
+    #[tokio::test]
+    async fn shutdown_drops_what_outlasts_the_grace_period() {
+        let (addr, stop, server) = start(Duration::from_secs(60), Duration::from_millis(200)).await;
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let request = tokio::spawn(async move { raw_get(&mut stream, "/slow").await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop.send(()).expect("server running");
+        tokio::time::timeout(Duration::from_secs(2), server)
+            .await
+            .expect("stops at the end of the grace period")
+            .expect("server task");
+        let answer = tokio::time::timeout(Duration::from_secs(2), request)
+            .await
+            .expect("the connection is dropped")
+            .expect("request task");
+        assert!(answer.is_empty(), "{answer}");
+    }
+
+    /// Sends `GET path` with `Connection: close` and reads the whole answer.
+    async fn raw_get(stream: &mut TcpStream, path: &str) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+}
