@@ -309,6 +309,23 @@ mod tests {
         assert!(answer.is_empty(), "{answer}");
     }
 
+    #[tokio::test]
+    async fn silent_connections_are_closed_when_idle() {
+        use tokio::io::AsyncReadExt as _;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let limits = Limits {
+            idle_timeout: Duration::from_millis(200),
+            ..limits(Duration::from_secs(1))
+        };
+        tokio::spawn(run(Router::new(), listener, limits, std::future::pending()));
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let mut buf = Vec::new();
+        let closed =
+            tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut buf)).await;
+        assert!(closed.is_ok(), "a silent connection stayed open");
+    }
+
     /// Sends `GET path` with `Connection: close` and reads the whole answer.
     async fn raw_get(stream: &mut TcpStream, path: &str) -> String {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -11,7 +11,7 @@ use vipps_identity::domain::{
 use vipps_identity::service::maintenance::{KEEP_EXPIRED, Purged, purge_expired};
 use vipps_identity::sessions::IssuedSession;
 
-use crate::helpers::{TestApp, org_body};
+use crate::helpers::{TestApp, login_config, org_body};
 
 const ORG: &str = "org_purge";
 
@@ -129,4 +129,71 @@ async fn expired_rows_are_purged_in_batches_and_live_ones_stay() {
             .expect("end"),
         "the open session was purged"
     );
+}
+
+/// Inserts `count` attempts of [`ORG`] that expired long ago; returns their state keys.
+async fn insert_long_expired(app: &TestApp, count: usize) -> Vec<String> {
+    let long_ago = Timestamp::now().minus(KEEP_EXPIRED + Duration::from_secs(60));
+    let mut keys = Vec::new();
+    for _ in 0..count {
+        let attempt = attempt(long_ago);
+        assert!(
+            db::login_attempts::insert(&app.app.db, &attempt)
+                .await
+                .expect("insert")
+        );
+        keys.push(attempt.state_key);
+    }
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_purges_share_the_work() {
+    let app = TestApp::spawn().await;
+    app.create_org(&org_body(ORG, serde_json::json!({}))).await;
+    insert_long_expired(&app, 40).await;
+    let (first, second) = tokio::join!(purge_expired(&app.app, 5), purge_expired(&app.app, 5));
+    let (first, second) = (first.expect("purge"), second.expect("purge"));
+    // A purge that lost a race may stop early; the next one finishes the work.
+    let rest = purge_expired(&app.app, 5).await.expect("purge");
+    assert_eq!(
+        first.login_attempts + second.login_attempts + rest.login_attempts,
+        40
+    );
+    let none_left = purge_expired(&app.app, 5).await.expect("purge");
+    assert_eq!(none_left.login_attempts, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_purges_in_the_background() {
+    let app = TestApp::spawn_with(login_config(&[
+        "--purge-interval-secs",
+        "1",
+        "--purge-batch-size",
+        "3",
+    ]))
+    .await;
+    app.create_org(&org_body(ORG, serde_json::json!({}))).await;
+    let keys = insert_long_expired(&app, 7).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut left = 0;
+        for key in &keys {
+            if db::login_attempts::find_open(&app.app.db, key)
+                .await
+                .expect("find")
+                .is_some()
+            {
+                left += 1;
+            }
+        }
+        if left == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{left} expired attempts still there"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
