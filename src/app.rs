@@ -1,24 +1,22 @@
 //! The application state shared by every request.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 
 use crate::auth::AdminToken;
-use crate::config::{Config, LoginConfig};
+use crate::config::{Config, LoginConfig, ServerConfig};
 use crate::db::DbPool;
 use crate::limits::RateLimits;
 use crate::secrets::SecretResolver;
 use crate::sessions::SessionKeys;
 use crate::vipps::VippsClient;
 
-/// Login settings and the bookkeeping of expired attempts.
+/// Login settings.
 pub struct LoginSettings {
     /// How long a started login stays valid.
     pub ttl: Duration,
-    /// When this instance last purged expired attempts.
-    pub last_purge: std::sync::Mutex<Option<Instant>>,
     /// Whether clients reach the server over https (`PUBLIC_BASE_URL`): the login cookie is
     /// then `Secure`.
     pub secure_cookies: bool,
@@ -35,6 +33,8 @@ pub struct App {
     pub login: LoginSettings,
     /// This instance's rate limits.
     pub limits: Arc<RateLimits>,
+    /// Connection limits, timeouts and the purge schedule, read by [`crate::serve`].
+    pub server: ServerConfig,
     /// Serializes organization updates within this instance; the optimistic check in
     /// `service::orgs::update` covers other instances.
     pub org_updates: tokio::sync::Mutex<()>,
@@ -74,13 +74,13 @@ impl App {
             sessions,
             login: LoginSettings {
                 ttl: Duration::from_secs(login.login_ttl_secs),
-                last_purge: std::sync::Mutex::new(None),
                 secure_cookies: login
                     .public_base_url
                     .as_ref()
                     .is_some_and(|url| url.scheme() == "https"),
             },
             limits: RateLimits::start(&login.limits),
+            server: login.server.clone(),
             org_updates: tokio::sync::Mutex::new(()),
         }))
     }

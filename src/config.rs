@@ -174,6 +174,46 @@ pub struct LoginConfig {
 
     #[command(flatten)]
     pub limits: crate::limits::LimitsConfig,
+
+    #[command(flatten)]
+    pub server: ServerConfig,
+}
+
+/// Connection limits and timeouts of the HTTP server, and the background purge of expired
+/// rows.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServerConfig {
+    /// Seconds a client may take to send a request's headers (also how long an HTTP/1.1
+    /// connection may wait for its next request); slower clients are disconnected.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a whole request may take, body and answer included; later, the answer is a 503
+    /// `REQUEST_TIMEOUT` problem and the connection closes.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), global = true)]
+    pub request_timeout_secs: u64,
+
+    /// Seconds a connection may stay open without a byte sent either way (never less than
+    /// the request timeout).
+    #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub idle_timeout_secs: u64,
+
+    /// Most client connections served at once; further clients wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
+    pub max_connections: u32,
+
+    /// Seconds the requests in flight may take to finish at shutdown; then connections are
+    /// dropped.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=600), global = true)]
+    pub shutdown_grace_secs: u64,
+
+    /// Seconds between two purges of expired login attempts and sessions.
+    #[arg(long, env = "PURGE_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub purge_interval_secs: u64,
+
+    /// Rows each purge statement deletes at most.
+    #[arg(long, env = "PURGE_BATCH_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000), global = true)]
+    pub purge_batch_size: u32,
 }
 
 /// The environment variables the server reads as its own configuration: every variable of

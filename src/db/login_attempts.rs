@@ -70,10 +70,24 @@ pub async fn consume(
     row.map(LoginAttemptRow::into_domain).transpose()
 }
 
-/// Deletes the attempts that expired before `cutoff`; returns how many.
-pub async fn purge_expired(pool: &super::DbPool, cutoff: Timestamp) -> Result<usize> {
+/// Deletes at most `batch` of the attempts that expired before `cutoff`, in one statement;
+/// returns how many. Several instances may run it at once: deleting twice is harmless.
+pub async fn purge_expired(pool: &super::DbPool, cutoff: Timestamp, batch: u32) -> Result<usize> {
+    let batch = i64::from(batch);
+    let expired = diesel::alias!(login_attempts as expired);
     with_conn!(pool, |conn| diesel::delete(
-        login_attempts::table.filter(login_attempts::expires_at.lt(cutoff.naive_utc()))
+        login_attempts::table.filter(
+            login_attempts::state_key.eq_any(
+                expired
+                    .select(expired.field(login_attempts::state_key))
+                    .filter(
+                        expired
+                            .field(login_attempts::expires_at)
+                            .lt(cutoff.naive_utc())
+                    )
+                    .limit(batch)
+            )
+        )
     )
     .execute(conn)
     .await)

@@ -118,10 +118,20 @@ pub async fn end_for_org(pool: &super::DbPool, org_id: &OrgId, now: Timestamp) -
     .await)
 }
 
-/// Deletes the sessions that expired before `cutoff`; returns how many.
-pub async fn purge_expired(pool: &super::DbPool, cutoff: Timestamp) -> Result<usize> {
+/// Deletes at most `batch` of the sessions that expired before `cutoff`, in one statement;
+/// returns how many. Several instances may run it at once: deleting twice is harmless.
+pub async fn purge_expired(pool: &super::DbPool, cutoff: Timestamp, batch: u32) -> Result<usize> {
+    let batch = i64::from(batch);
+    let expired = diesel::alias!(sessions as expired);
     with_conn!(pool, |conn| diesel::delete(
-        sessions::table.filter(sessions::expires_at.lt(cutoff.naive_utc()))
+        sessions::table.filter(
+            sessions::id.eq_any(
+                expired
+                    .select(expired.field(sessions::id))
+                    .filter(expired.field(sessions::expires_at).lt(cutoff.naive_utc()))
+                    .limit(batch)
+            )
+        )
     )
     .execute(conn)
     .await)

@@ -27,6 +27,9 @@ pub enum HttpError {
     /// No route (or file) answers to this path.
     #[error("{0}")]
     NoRoute(&'static str),
+    /// The request took longer than the server allows (`REQUEST_TIMEOUT_SECS`).
+    #[error("the request took longer than {secs} seconds")]
+    RequestTimeout { secs: u64 },
 }
 
 impl From<InvalidInput> for HttpError {
@@ -44,6 +47,7 @@ impl HttpError {
             Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             Self::NoRoute(_) => "NOT_FOUND",
+            Self::RequestTimeout { .. } => "REQUEST_TIMEOUT",
         }
     }
 
@@ -55,6 +59,7 @@ impl HttpError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::NoRoute(_) => StatusCode::NOT_FOUND,
+            Self::RequestTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! checks, and the server loop. Every request's caller is parsed here, once.
 
 mod client_addr;
+mod drain;
 pub mod error;
 mod extract;
 mod graphiql;
@@ -11,13 +12,14 @@ mod jwks;
 mod log;
 mod login;
 mod orgs;
+mod server;
 mod sessions;
+mod timeout;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Context as _;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
@@ -62,22 +64,27 @@ pub fn router(app: Arc<App>) -> Router {
             HttpError::MethodNotAllowed("this route does not accept that HTTP method")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(drain::drain_unread_body))
+        .layer(axum::middleware::from_fn_with_state(
+            Duration::from_secs(app.server.request_timeout_secs),
+            timeout::limit_request_time,
+        ))
         .layer(axum::middleware::from_fn(log::log_request))
         .with_state(AppState { app, schema })
 }
 
 /// Serves the REST and GraphQL API on `listener` until `shutdown` completes, then lets the
-/// requests in flight finish.
+/// requests in flight finish (within `SHUTDOWN_GRACE_SECS`). Handlers can extract the
+/// client's address as `ConnectInfo<SocketAddr>`. Expired rows are purged in the background
+/// meanwhile.
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving HTTP")
+    let limits = server::Limits::from(&app.server);
+    let purge = tokio::spawn(crate::service::maintenance::purge_periodically(app.clone()));
+    server::run(router(app), listener, limits, shutdown).await;
+    purge.abort();
+    Ok(())
 }

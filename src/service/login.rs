@@ -1,8 +1,6 @@
 //! The login: start (authorize URL with state, nonce and PKCE) and completion (single-use
 //! state, code exchange, ID-token verification, userinfo). Both adapters call these.
 
-use std::time::{Duration, Instant};
-
 use crate::app::App;
 use crate::db;
 use crate::domain::{
@@ -14,13 +12,6 @@ use crate::limits::ClientAddr;
 use crate::service::{orgs, users};
 use crate::sessions::IssuedSession;
 use crate::vipps::{CodeExchange, Expected};
-
-/// Expired attempts are kept this long, so a late completion hears "expired" rather than
-/// "unknown"; after that they are purged.
-const KEEP_EXPIRED: Duration = Duration::from_secs(3600);
-
-/// Least time between two purges by one instance.
-const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 /// A completed login: the Vipps profile, the local user it is linked to, and a session.
 pub struct LoginResult {
@@ -103,7 +94,6 @@ pub async fn start(app: &App, addr: ClientAddr, request: StartLogin) -> Result<L
     if !db::login_attempts::insert(&app.db, &attempt).await? {
         return Err(Missing::Org(org.org_id).into());
     }
-    purge_now_and_then(app, now).await;
     tracing::info!(org_id = %org.org_id, "login started");
     Ok(LoginStart {
         authorization_url: url.into(),
@@ -239,33 +229,4 @@ async fn enabled_org(app: &App, org_id: &OrgId) -> Result<VippsOrg> {
         return Err(Error::VippsDisabled(org.org_id.to_string()));
     }
     Ok(org)
-}
-
-/// Deletes long-expired attempts, at most once per [`PURGE_EVERY`] per instance. A failed
-/// purge is logged and retried later; it never fails the login.
-async fn purge_now_and_then(app: &App, now: Timestamp) {
-    {
-        let Ok(mut last) = app.login.last_purge.lock() else {
-            return;
-        };
-        if last.is_some_and(|at| at.elapsed() < PURGE_EVERY) {
-            return;
-        }
-        *last = Some(Instant::now());
-    }
-    let cutoff = now.minus(KEEP_EXPIRED);
-    match db::login_attempts::purge_expired(&app.db, cutoff).await {
-        Ok(0) => {}
-        Ok(purged) => tracing::info!(purged, "expired login attempts purged"),
-        Err(error) => {
-            tracing::warn!(code = error.code(), error = %error, "purging login attempts failed")
-        }
-    }
-    match db::sessions::purge_expired(&app.db, cutoff).await {
-        Ok(0) => {}
-        Ok(purged) => tracing::info!(purged, "expired sessions purged"),
-        Err(error) => {
-            tracing::warn!(code = error.code(), error = %error, "purging sessions failed")
-        }
-    }
 }

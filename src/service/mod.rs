@@ -2,5 +2,6 @@
 //! domain types, call one of these functions and map the result; they never touch `db/`.
 
 pub mod login;
+pub mod maintenance;
 pub mod orgs;
 pub mod users;
