@@ -247,9 +247,16 @@ pub(crate) fn pool_error(error: PoolError) -> Error {
 pub(crate) fn query_error(error: DieselError) -> Error {
     match &error {
         DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::SerializationFailure
+            // diesel-async reports a tokio-postgres error without SQLSTATE (I/O failure,
+            // "connection closed") as this kind.
+            | DatabaseErrorKind::UnableToSendCommand,
             _,
         ) => Error::DatabaseUnavailable(error.into()),
+        DieselError::DatabaseError(_, info) if is_connection_failure(info.message()) => {
+            Error::DatabaseUnavailable(error.into())
+        }
         DieselError::DatabaseError(_, info)
             if info.message().contains("database is locked")
                 || info.message().contains("database is busy")
@@ -258,5 +265,62 @@ pub(crate) fn query_error(error: DieselError) -> Error {
             Error::DatabaseUnavailable(error.into())
         }
         _ => Error::Internal(anyhow::Error::new(error).context("database query")),
+    }
+}
+
+/// Whether a server message says the connection itself is gone: SQLSTATE 57P01
+/// (administrator command), 57P02 (crash of another process), 57P03 (cannot connect now)
+/// and class 08 (connection exception). diesel does not expose the SQLSTATE, so the
+/// message PostgreSQL sends with each of these decides.
+fn is_connection_failure(message: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "connection closed",
+        "connection reset",
+        "broken pipe",
+        "server closed the connection",
+    ];
+    let message = message.to_ascii_lowercase();
+    MARKERS.iter().any(|marker| message.contains(marker))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn connection_failures_are_unavailable_not_internal() {
+        for error in [
+            db_error(DatabaseErrorKind::ClosedConnection, "closed"),
+            db_error(DatabaseErrorKind::UnableToSendCommand, "connection closed"),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "the database system is starting up",
+            ),
+        ] {
+            assert!(
+                matches!(query_error(error), Error::DatabaseUnavailable(_)),
+                "should be unavailable"
+            );
+        }
+        assert!(matches!(
+            query_error(db_error(DatabaseErrorKind::Unknown, "syntax error")),
+            Error::Internal(_)
+        ));
     }
 }
