@@ -9,6 +9,7 @@ mod models;
 pub mod orgs;
 mod schema;
 pub mod sessions;
+pub mod tls;
 pub mod users;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use diesel_async::{
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::Error;
+use tls::PgConnectOptions;
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -124,8 +126,9 @@ impl DbPool {
                 let mut config = ManagerConfig::<AsyncPgConnection>::default();
                 config.recycling_method = RecyclingMethod::Fast;
                 let counter = statements.clone();
+                let options = Arc::new(PgConnectOptions::parse(url)?);
                 config.custom_setup =
-                    Box::new(move |url| Box::pin(open_postgres(url.to_owned(), counter.clone())));
+                    Box::new(move |_| Box::pin(open_postgres(options.clone(), counter.clone())));
                 Pools::Postgres(pool!(
                     AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config)
                 ))
@@ -204,14 +207,34 @@ fn count_statements(counter: Arc<AtomicU64>) -> impl Instrumentation {
     }
 }
 
-/// Opens one PostgreSQL connection.
+/// Opens one PostgreSQL connection, over TLS as `sslmode` says.
 async fn open_postgres(
-    url: String,
+    options: Arc<PgConnectOptions>,
     counter: Arc<AtomicU64>,
 ) -> Result<AsyncPgConnection, ConnectionError> {
-    let mut conn = AsyncPgConnection::establish(&url).await?;
+    let (client, connection) = options
+        .config
+        .connect(options.tls.clone())
+        .await
+        .map_err(|e| ConnectionError::BadConnection(with_causes(&e)))?;
+    let mut conn = AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
     conn.set_instrumentation(count_statements(counter));
     Ok(conn)
+}
+
+/// An error's message followed by its causes' (tokio-postgres keeps the reason a TLS
+/// handshake failed in the cause). None of them holds the URL or its password.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let text = inner.to_string();
+        if !message.ends_with(&text) {
+            message = format!("{message}: {text}");
+        }
+        cause = inner.source();
+    }
+    message
 }
 
 /// Opens one SQLite connection with the settings every connection needs.

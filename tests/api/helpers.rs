@@ -145,6 +145,15 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Adds `params` (`key=value&…`) to the URL the server connects with.
+    pub fn with_url_params(mut self, params: &str) -> Self {
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        self.url = format!("{}{separator}{params}", self.url);
+        self
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let TestDbKind::Postgres { base_url, schema } = &self.kind {
@@ -199,10 +208,14 @@ impl TestApp {
     }
 
     /// The server with these login settings (and a session key of its own).
-    pub async fn spawn_with(mut login: LoginConfig) -> Self {
+    pub async fn spawn_with(login: LoginConfig) -> Self {
+        Self::spawn_on(TestDb::create().await, login).await
+    }
+
+    /// The server on the database `db`.
+    pub async fn spawn_on(db: TestDb, mut login: LoginConfig) -> Self {
         let keys = tempfile::tempdir().expect("key dir");
         login.session_key_file = keys.path().join("session-key.pem");
-        let db = TestDb::create().await;
         let pool = DbPool::connect(&db.url, 4).expect("pool");
         let app = App::new(pool, AdminToken::new(ADMIN_TOKEN).expect("token"), &login)
             .await

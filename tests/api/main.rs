@@ -19,6 +19,7 @@ mod ops;
 mod orgs_graphql;
 mod orgs_rest;
 mod parity;
+mod pg_tls;
 mod rate_limits;
 mod rig;
 mod schema_file;
