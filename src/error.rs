@@ -140,10 +140,12 @@ impl Error {
         }
     }
 
-    /// Seconds the client should wait before trying again, for `RATE_LIMITED`.
+    /// Seconds the client should wait before trying again (`RATE_LIMITED`, `DATABASE_UNAVAILABLE`).
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            // A lost connection is replaced on the next request; a restart takes seconds.
+            Error::DatabaseUnavailable(_) => Some(1),
             _ => None,
         }
     }

@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 
 use super::models::LoginAttemptRow;
 use super::schema::login_attempts;
-use super::with_conn;
+use super::{read_conn, with_conn};
 use crate::domain::{LoginAttempt, OrgId, Timestamp};
 use crate::error::Result;
 
@@ -25,7 +25,7 @@ pub async fn insert(pool: &super::DbPool, attempt: &LoginAttempt) -> Result<bool
 /// How many of the organization's attempts are pending: neither consumed nor expired by
 /// `now` (uses the `org_id` index).
 pub async fn count_pending(pool: &super::DbPool, org_id: &OrgId, now: Timestamp) -> Result<u64> {
-    let count: i64 = with_conn!(pool, |conn| login_attempts::table
+    let count: i64 = read_conn!(pool, |conn| login_attempts::table
         .filter(login_attempts::org_id.eq(org_id.as_str()))
         .filter(login_attempts::consumed_at.is_null())
         .filter(login_attempts::expires_at.gt(now.naive_utc()))
@@ -38,7 +38,7 @@ pub async fn count_pending(pool: &super::DbPool, org_id: &OrgId, now: Timestamp)
 /// The unconsumed attempt stored under `state_key`, left as it is (a completion checks its
 /// binding before it consumes it).
 pub async fn find_open(pool: &super::DbPool, state_key: &str) -> Result<Option<LoginAttempt>> {
-    let row = with_conn!(pool, |conn| login_attempts::table
+    let row = read_conn!(pool, |conn| login_attempts::table
         .filter(login_attempts::state_key.eq(state_key))
         .filter(login_attempts::consumed_at.is_null())
         .select(LoginAttemptRow::as_select())

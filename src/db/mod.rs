@@ -1,6 +1,7 @@
 //! The database: two backends chosen at run time, queries written once.
 //!
-//! Every query lives in this module and runs through [`with_conn!`], which expands the
+//! Every query lives in this module and runs through [`with_conn!`] (or [`read_conn!`],
+//! which retries a read once on a fresh connection), which expands the
 //! same body for PostgreSQL and for SQLite, so each is type-checked against both.
 //! Nothing outside `db/` imports diesel.
 
@@ -88,23 +89,70 @@ pub enum Pools {
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend is in use.
 /// The body evaluates to a `diesel::QueryResult`; the macro maps failures to [`Error`].
+/// Writes go through here: a write whose connection broke may have committed, so it is
+/// not retried, but the broken connection is discarded like in [`read_conn!`].
 macro_rules! with_conn {
     ($pool:expr, |$conn:ident| $body:expr) => {
         match &$pool.pools {
-            $crate::db::Pools::Postgres(pool) => {
-                let mut object = pool.get().await.map_err($crate::db::pool_error)?;
-                let $conn = &mut *object;
-                $body.map_err($crate::db::query_error)
-            }
-            $crate::db::Pools::Sqlite(pool) => {
-                let mut object = pool.get().await.map_err($crate::db::pool_error)?;
-                let $conn = &mut *object;
-                $body.map_err($crate::db::query_error)
-            }
+            $crate::db::Pools::Postgres(pool) => $crate::db::run_on!(pool, 1, |$conn| $body),
+            $crate::db::Pools::Sqlite(pool) => $crate::db::run_on!(pool, 1, |$conn| $body),
         }
     };
 }
 pub(crate) use with_conn;
+
+/// [`with_conn!`] for statements that only read: when the connection turns out to be
+/// broken (the server restarted, an administrator ended it), the read runs once more on
+/// a fresh connection.
+macro_rules! read_conn {
+    ($pool:expr, |$conn:ident| $body:expr) => {
+        match &$pool.pools {
+            $crate::db::Pools::Postgres(pool) => $crate::db::run_on!(pool, 2, |$conn| $body),
+            $crate::db::Pools::Sqlite(pool) => $crate::db::run_on!(pool, 2, |$conn| $body),
+        }
+    };
+}
+pub(crate) use read_conn;
+
+/// One backend's arm of [`with_conn!`] and [`read_conn!`]: up to `$attempts` runs of the
+/// body, each on a connection of its own. A lost connection is taken out of the pool with
+/// every idle one (a restart or failover ends them all at once), so the next run connects
+/// afresh instead of meeting the next dead connection.
+macro_rules! run_on {
+    ($pool:expr, $attempts:expr, |$conn:ident| $body:expr) => {{
+        let mut attempt = 1;
+        loop {
+            let mut object = $pool.get().await.map_err($crate::db::pool_error)?;
+            let outcome = {
+                let $conn = &mut *object;
+                $body
+            };
+            match outcome {
+                Err(error) if $crate::db::lost_connection(&error) => {
+                    $crate::db::discard_connections($pool, object);
+                    if attempt < $attempts {
+                        attempt += 1;
+                        tracing::warn!("database connection lost during a read; retrying once");
+                        continue;
+                    }
+                    break Err($crate::db::query_error(error));
+                }
+                outcome => break outcome.map_err($crate::db::query_error),
+            }
+        }
+    }};
+}
+pub(crate) use run_on;
+
+/// Takes a connection found broken out of its pool for good, and every idle connection
+/// with it: they went down together more often than not, and a new one costs one connect.
+pub(crate) fn discard_connections<M: deadpool::managed::Manager>(
+    pool: &deadpool::managed::Pool<M>,
+    broken: deadpool::managed::Object<M>,
+) {
+    drop(deadpool::managed::Object::take(broken));
+    pool.retain(|_, _| false);
+}
 
 impl DbPool {
     /// Builds the pool for `url` (nothing connects until the first query).
@@ -265,19 +313,29 @@ pub(crate) fn pool_error(error: PoolError) -> Error {
     Error::DatabaseUnavailable(anyhow::Error::new(error).context("getting a database connection"))
 }
 
+/// Whether a query failed because its connection is gone, so that a fresh connection
+/// may well succeed.
+pub(crate) fn lost_connection(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        DieselError::DatabaseError(_, info) => is_connection_failure(info.message()),
+        _ => false,
+    }
+}
+
 /// Sorts query failures into "try again" (connection lost, SQLite busy, a PostgreSQL
 /// deadlock or serialization failure) and internal faults.
 pub(crate) fn query_error(error: DieselError) -> Error {
+    // diesel-async reports a tokio-postgres error without SQLSTATE (I/O failure,
+    // "connection closed") as `UnableToSendCommand`, which `lost_connection` counts.
+    if lost_connection(&error) {
+        return Error::DatabaseUnavailable(error.into());
+    }
     match &error {
-        DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection
-            | DatabaseErrorKind::SerializationFailure
-            // diesel-async reports a tokio-postgres error without SQLSTATE (I/O failure,
-            // "connection closed") as this kind.
-            | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        ) => Error::DatabaseUnavailable(error.into()),
-        DieselError::DatabaseError(_, info) if is_connection_failure(info.message()) => {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
             Error::DatabaseUnavailable(error.into())
         }
         DieselError::DatabaseError(_, info)

@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 
 use super::models::OrgRow;
 use super::schema::vipps_orgs;
-use super::with_conn;
+use super::{read_conn, with_conn};
 use crate::domain::{OrgFilter, OrgId, Page, PageRequest, Timestamp, VippsOrg};
 use crate::error::{Error, Result};
 
@@ -37,7 +37,7 @@ pub async fn insert(pool: &super::DbPool, org: &VippsOrg) -> Result<bool> {
 }
 
 pub async fn find(pool: &super::DbPool, org_id: &OrgId) -> Result<Option<VippsOrg>> {
-    let row = with_conn!(pool, |conn| vipps_orgs::table
+    let row = read_conn!(pool, |conn| vipps_orgs::table
         .find(org_id.as_str())
         .select(OrgRow::as_select())
         .first(conn)
@@ -49,7 +49,7 @@ pub async fn find(pool: &super::DbPool, org_id: &OrgId) -> Result<Option<VippsOr
 /// The organizations among `org_ids` that exist, in one query.
 pub async fn find_many(pool: &super::DbPool, org_ids: &[OrgId]) -> Result<Vec<VippsOrg>> {
     let ids: Vec<&str> = org_ids.iter().map(OrgId::as_str).collect();
-    let rows = with_conn!(pool, |conn| vipps_orgs::table
+    let rows = read_conn!(pool, |conn| vipps_orgs::table
         .filter(vipps_orgs::org_id.eq_any(&ids))
         .select(OrgRow::as_select())
         .load(conn)
@@ -64,7 +64,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<VippsOrg>> {
     let offset = i64::try_from(page.offset()).map_err(|e| Error::Internal(e.into()))?;
-    let (total, rows) = with_conn!(pool, |conn| {
+    let (total, rows) = read_conn!(pool, |conn| {
         let total: QueryResult<i64> = filtered!(filter).count().get_result(conn).await;
         match total {
             Ok(total) => filtered!(filter)

@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 
 use super::models::{SessionRow, UserRow};
 use super::schema::{sessions, users, vipps_orgs};
-use super::with_conn;
+use super::{read_conn, with_conn};
 use crate::domain::{OrgId, Timestamp, User, UserId};
 use crate::error::Result;
 use crate::sessions::{IssuedSession, Session};
@@ -46,7 +46,7 @@ pub async fn active_user(
     session: &Session,
     now: Timestamp,
 ) -> Result<Option<User>> {
-    let row = with_conn!(pool, |conn| sessions::table
+    let row = read_conn!(pool, |conn| sessions::table
         .inner_join(users::table.inner_join(vipps_orgs::table))
         .filter(sessions::id.eq(session.id.as_str()))
         .filter(sessions::user_id.eq(session.user_id.as_str()))

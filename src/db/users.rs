@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::models::{IdentityRow, ProfileChanges, UserRow};
 use super::schema::{users, vipps_identities};
-use super::with_conn;
+use super::{read_conn, with_conn};
 use crate::domain::{
     Environment, LoginProfile, NewUser, OrgId, Page, PageRequest, Timestamp, User, UserFilter,
     UserId, VippsIdentity, same_person_name,
@@ -242,7 +242,7 @@ pub async fn find_duplicate(pool: &super::DbPool, new: &NewUser) -> Result<Optio
     let org = new.org_id.as_str();
     let phone = new.phone_number.as_ref().map(|p| p.as_str());
     let email = new.email.as_ref().map(|e| e.as_str());
-    let row = with_conn!(pool, |conn| users::table
+    let row = read_conn!(pool, |conn| users::table
         .filter(users::org_id.eq(org))
         .filter(
             users::phone_number
@@ -258,7 +258,7 @@ pub async fn find_duplicate(pool: &super::DbPool, new: &NewUser) -> Result<Optio
 }
 
 pub async fn find(pool: &super::DbPool, id: &UserId) -> Result<Option<User>> {
-    let row = with_conn!(pool, |conn| users::table
+    let row = read_conn!(pool, |conn| users::table
         .find(id.as_str())
         .select(UserRow::as_select())
         .first(conn)
@@ -299,7 +299,7 @@ pub async fn list(
             query
         }};
     }
-    let (rows, total) = with_conn!(pool, |conn| {
+    let (rows, total) = read_conn!(pool, |conn| {
         let rows: QueryResult<Vec<(UserRow, i64)>> = matching!()
             .order((users::created_at.asc(), users::id.asc()))
             .limit(i64::from(page.limit()))
@@ -344,7 +344,7 @@ pub async fn identities_of(
     user_ids: &[UserId],
 ) -> Result<HashMap<UserId, Vec<VippsIdentity>>> {
     let ids: Vec<&str> = user_ids.iter().map(UserId::as_str).collect();
-    let rows = with_conn!(pool, |conn| vipps_identities::table
+    let rows = read_conn!(pool, |conn| vipps_identities::table
         .filter(vipps_identities::user_id.eq_any(&ids))
         .order((
             vipps_identities::linked_at.asc(),

@@ -4,6 +4,7 @@
 mod admin_auth;
 mod bad_input;
 mod cli;
+mod db_faults;
 mod graphiql;
 mod graphql_http;
 mod helpers;
