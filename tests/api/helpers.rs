@@ -44,8 +44,15 @@ pub struct TestDb {
 }
 
 enum TestDbKind {
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { base_url: String, schema: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        base_url: String,
+        schema: String,
+    },
+    /// Another instance's database, which that instance removes.
+    Shared,
 }
 
 pub struct TestApp {
@@ -213,8 +220,28 @@ impl TestApp {
     }
 
     /// The server on the database `db`.
-    pub async fn spawn_on(db: TestDb, mut login: LoginConfig) -> Self {
+    pub async fn spawn_on(db: TestDb, login: LoginConfig) -> Self {
+        Self::spawn_with_keys(db, tempfile::tempdir().expect("key dir"), login).await
+    }
+
+    /// A second instance of the server on this one's database, with the same session key,
+    /// as operators run several behind a load balancer.
+    pub async fn spawn_beside(&self, login: LoginConfig) -> Self {
+        let db = TestDb {
+            url: self._db.url.clone(),
+            kind: TestDbKind::Shared,
+        };
         let keys = tempfile::tempdir().expect("key dir");
+        std::fs::copy(
+            self.keys.path().join("session-key.pem"),
+            keys.path().join("session-key.pem"),
+        )
+        .expect("the first instance's session key");
+        Self::spawn_with_keys(db, keys, login).await
+    }
+
+    /// The server on `db`, keeping its session key in `keys`.
+    async fn spawn_with_keys(db: TestDb, keys: tempfile::TempDir, mut login: LoginConfig) -> Self {
         login.session_key_file = keys.path().join("session-key.pem");
         let pool = DbPool::connect(&db.url, 4).expect("pool");
         let app = App::new(pool, AdminToken::new(ADMIN_TOKEN).expect("token"), &login)

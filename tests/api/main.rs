@@ -8,6 +8,7 @@ mod db_faults;
 mod graphiql;
 mod graphql_http;
 mod helpers;
+mod instances;
 mod linking;
 mod login;
 mod login_binding;

@@ -17,11 +17,16 @@ const ORG: &str = "org_purge";
 
 /// An attempt of [`ORG`] that expires at `expires_at`.
 fn attempt(expires_at: Timestamp) -> LoginAttempt {
+    attempt_of(ORG, expires_at)
+}
+
+/// An attempt of `org` that expires at `expires_at`.
+fn attempt_of(org: &str, expires_at: Timestamp) -> LoginAttempt {
     let state = LoginSecret::generate().expect("random");
     LoginAttempt {
         state_key: state_key(state.as_str()),
         completion_key: completion_key(LoginSecret::generate().expect("random").as_str()),
-        org_id: OrgId::parse(ORG).expect("org id"),
+        org_id: OrgId::parse(org).expect("org id"),
         environment: Environment::Test,
         client_id: ClientId::parse("client-org_purge").expect("client id"),
         nonce: LoginSecret::generate().expect("random"),
@@ -133,10 +138,15 @@ async fn expired_rows_are_purged_in_batches_and_live_ones_stay() {
 
 /// Inserts `count` attempts of [`ORG`] that expired long ago; returns their state keys.
 async fn insert_long_expired(app: &TestApp, count: usize) -> Vec<String> {
+    insert_long_expired_for(app, ORG, count).await
+}
+
+/// Inserts `count` attempts of `org` that expired long ago; returns their state keys.
+pub async fn insert_long_expired_for(app: &TestApp, org: &str, count: usize) -> Vec<String> {
     let long_ago = Timestamp::now().minus(KEEP_EXPIRED + Duration::from_secs(60));
     let mut keys = Vec::new();
     for _ in 0..count {
-        let attempt = attempt(long_ago);
+        let attempt = attempt_of(org, long_ago);
         assert!(
             db::login_attempts::insert(&app.app.db, &attempt)
                 .await

@@ -69,6 +69,8 @@ pub struct LoginRig {
     completion_tokens: Mutex<HashMap<String, String>>,
     /// The server's `SECRET_FILE_DIR`, holding the organization's secret file `client_secret`.
     pub secret_dir: tempfile::TempDir,
+    /// The server's command-line settings, for a second instance.
+    server_args: Vec<String>,
 }
 
 /// The query parameters Vipps put on the redirect back to the app.
@@ -97,12 +99,12 @@ impl LoginRig {
         std::fs::write(&secret_file, format!("{CLIENT_SECRET}\n")).expect("write secret");
         let issuer = mock.issuer();
         let dir = secret_dir.path().display().to_string();
-        let mut args = vec!["--vipps-test-issuer", issuer.as_str()];
+        let mut server_args = vec!["--vipps-test-issuer".to_owned(), issuer];
         if !options.server_args.iter().any(|a| a == "--secret-file-dir") {
-            args.extend(["--secret-file-dir", dir.as_str()]);
+            server_args.extend(["--secret-file-dir".to_owned(), dir]);
         }
-        args.extend(options.server_args.iter().map(String::as_str));
-        let app = TestApp::spawn_with(login_config(&args)).await;
+        server_args.extend(options.server_args);
+        let app = TestApp::spawn_with(login_config(&args_of(&server_args))).await;
 
         let mut org = org_body(
             ORG_ID,
@@ -131,7 +133,16 @@ impl LoginRig {
                 .expect("client"),
             completion_tokens: Mutex::new(HashMap::new()),
             secret_dir,
+            server_args,
         }
+    }
+
+    /// Another instance of the server with the same settings, on the same database and
+    /// session key, talking to the same provider.
+    pub async fn second_instance(&self) -> TestApp {
+        self.app
+            .spawn_beside(login_config(&args_of(&self.server_args)))
+            .await
     }
 
     /// Remembers the completion token a start answered with.
@@ -249,6 +260,10 @@ impl LoginRig {
             .get(&format!("/vipps/login/callback?{query}"))
             .await
     }
+}
+
+fn args_of(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
 }
 
 /// The `extensions.code` of the first GraphQL error, asserting there is no data.

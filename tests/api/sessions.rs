@@ -63,7 +63,12 @@ async fn login_rest(rig: &LoginRig, index: usize) -> Login {
 }
 
 /// `POST path` with `Authorization: Bearer <token>` and an optional JSON body.
-async fn post_bearer(app: &TestApp, path: &str, token: &str, body: Option<Value>) -> TestResponse {
+pub async fn post_bearer(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> TestResponse {
     let mut request = reqwest::Client::new()
         .post(app.url(path))
         .bearer_auth(token);
@@ -79,7 +84,7 @@ async fn post_bearer(app: &TestApp, path: &str, token: &str, body: Option<Value>
 }
 
 /// A GraphQL request carrying a session token.
-async fn graphql_as(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+pub async fn graphql_as(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
     let response = post_bearer(
         app,
         "/graphql",
