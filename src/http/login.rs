@@ -15,7 +15,8 @@ use super::client_addr::Client;
 use super::error::HttpError;
 use crate::app::App;
 use crate::domain::{
-    CompleteLogin, CompleteLoginFields, InvalidInput, StartLogin, VippsAddress, state_key,
+    CompleteLogin, CompleteLoginFields, InvalidInput, LoginFlow, StartLogin, StartLoginFields,
+    VippsAddress, state_key,
 };
 use crate::error::Error;
 use crate::service::login::{self, LoginResult};
@@ -97,9 +98,9 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.trim())
 }
 
-/// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirect=true]`: the authorize URL,
-/// `state` and `completionToken` as JSON, or with `redirect=true` a 302 straight to Vipps with
-/// the completion token in an HttpOnly cookie for the callback.
+/// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirectUri=…][&flow=…][&redirect=true]`:
+/// the authorize URL, `state` and `completionToken` as JSON, or with `redirect=true` a 302
+/// straight to Vipps with the completion token in an HttpOnly cookie for the callback.
 pub async fn start(
     State(app): State<Arc<App>>,
     Client(addr): Client,
@@ -115,9 +116,25 @@ pub async fn start(
     let org_id = query
         .get("orgid")
         .ok_or_else(|| InvalidInput::field("orgId", "is required"))?;
-    let request = StartLogin::parse(org_id, query.get("nextrelativeurl"), None)
+    let flow = query
+        .get("flow")
+        .map(LoginFlow::parse)
+        .transpose()
         .map_err(query_parameter_names)?;
-    let started = login::start(&app, addr, request).await?;
+    let request = StartLogin::parse(StartLoginFields {
+        org_id,
+        next_relative_url: query.get("nextrelativeurl"),
+        scopes: None,
+        redirect_uri: query.get("redirecturi"),
+        flow,
+    })
+    .map_err(query_parameter_names)?;
+    let started = login::start(&app, addr, request)
+        .await
+        .map_err(|error| match error {
+            Error::InvalidInput(invalid) => Error::InvalidInput(query_parameter_names(invalid)),
+            other => other,
+        })?;
     let mut response = if redirect {
         let location = HeaderValue::from_str(&started.authorization_url)
             .map_err(|e| Error::Internal(anyhow::anyhow!("authorize URL as header: {e}")))?;
@@ -149,11 +166,13 @@ pub async fn start(
     Ok(response)
 }
 
-/// The error named after the query parameter the client sent (`orgId`, `nextRelativeUrl`).
+/// The error named after the query parameter the client sent (`orgId`, `nextRelativeUrl`,
+/// `redirectUri`).
 fn query_parameter_names(error: InvalidInput) -> InvalidInput {
     let name = match error.field_name() {
         Some("org_id") => "orgId",
         Some("next_relative_url") => "nextRelativeUrl",
+        Some("redirect_uri") => "redirectUri",
         _ => return error,
     };
     InvalidInput::field(name, error.reason())

@@ -10,6 +10,7 @@ mod helpers;
 mod linking;
 mod login;
 mod login_binding;
+mod login_flows;
 mod login_hardening;
 mod login_secrets;
 mod maintenance;
