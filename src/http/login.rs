@@ -1,6 +1,7 @@
 //! The login for legacy clients: `GET /vipps/login/start` and `GET /vipps/login/callback`.
 //! Query parameter names match case-insensitively and without underscores, as the legacy
-//! ServiceStack API did (`state`, `State`, `error_description`, `ErrorDescription`).
+//! ServiceStack API did (`state`, `State`, `error_description`, `ErrorDescription`), and the
+//! callback answers in JSON or JSV as ServiceStack negotiated it (see [`super::format`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,12 +14,14 @@ use serde::Serialize;
 
 use super::client_addr::Client;
 use super::error::HttpError;
+use super::format::Format;
 use crate::app::App;
 use crate::domain::{
     CompleteLogin, CompleteLoginFields, InvalidInput, LoginFlow, StartLogin, StartLoginFields,
     VippsAddress, state_key,
 };
 use crate::error::Error;
+use crate::limits::ClientAddr;
 use crate::service::login::{self, LoginResult};
 
 /// The query string by normalized name (lower case, no `_`); a name given twice is refused.
@@ -179,17 +182,51 @@ fn query_parameter_names(error: InvalidInput) -> InvalidInput {
 }
 
 /// `GET /vipps/login/callback?state=…&code=…` (or `error=…`): completes the login and answers
-/// with the legacy camelCase profile. The completion token comes from the login's cookie, the
-/// `completionToken` query parameter or the `X-Completion-Token` header.
+/// with the legacy camelCase profile, in JSON or, as ServiceStack did, in JSV when asked for
+/// with `?format=jsv` or `Accept: text/jsv`. The completion token comes from the login's
+/// cookie, the `completionToken` query parameter or the `X-Completion-Token` header.
 pub async fn callback(
     State(app): State<Arc<App>>,
     Client(addr): Client,
     headers: HeaderMap,
     query: LegacyQuery,
 ) -> Result<Response, HttpError> {
+    complete(&app, addr, &headers, &query, None).await
+}
+
+/// `GET /vipps/login/callback.json`: the callback, answering in JSON whatever else is asked.
+pub async fn callback_json(
+    State(app): State<Arc<App>>,
+    Client(addr): Client,
+    headers: HeaderMap,
+    query: LegacyQuery,
+) -> Result<Response, HttpError> {
+    complete(&app, addr, &headers, &query, Some(Format::Json)).await
+}
+
+/// `GET /vipps/login/callback.jsv`: the callback, answering in JSV whatever else is asked.
+pub async fn callback_jsv(
+    State(app): State<Arc<App>>,
+    Client(addr): Client,
+    headers: HeaderMap,
+    query: LegacyQuery,
+) -> Result<Response, HttpError> {
+    complete(&app, addr, &headers, &query, Some(Format::Jsv)).await
+}
+
+/// Completes the login for the callback routes. The answer format is settled first, so a
+/// request for a format the route cannot write (406) leaves the login unspent.
+async fn complete(
+    app: &App,
+    addr: ClientAddr,
+    headers: &HeaderMap,
+    query: &LegacyQuery,
+    suffix: Option<Format>,
+) -> Result<Response, HttpError> {
+    let format = Format::negotiate(suffix, query.get("format"), headers)?;
     let state = query.get("state").unwrap_or_default();
     let cookie_name = completion_cookie_name(state);
-    let completion_token = cookie(&headers, &cookie_name)
+    let completion_token = cookie(headers, &cookie_name)
         .or_else(|| query.get("completiontoken"))
         .or_else(|| {
             headers
@@ -205,11 +242,12 @@ pub async fn callback(
         error_description: query.get("errordescription"),
         error_hint: query.get("errorhint"),
     })?;
-    let result = login::complete(&app, addr, request).await?;
-    let mut response = axum::Json(LegacyLoginResult::from(result)).into_response();
+    let result = login::complete(app, addr, request).await?;
+    let mut response = format.respond(&LegacyLoginResult::from(result))?;
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(spent) = HeaderValue::from_str(&completion_cookie(&app, state, "", 0)) {
+    headers.insert(header::VARY, HeaderValue::from_static("accept"));
+    if let Ok(spent) = HeaderValue::from_str(&completion_cookie(app, state, "", 0)) {
         headers.insert(header::SET_COOKIE, spent);
     }
     Ok(response)

@@ -3,6 +3,7 @@
 
 mod admin_auth;
 mod bad_input;
+mod callback_formats;
 mod cli;
 mod graphiql;
 mod graphql_http;
