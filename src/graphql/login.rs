@@ -63,7 +63,8 @@ impl From<VippsLoginFlow> for domain::LoginFlow {
 /// A started login: send the user's browser to `authorizationUrl`.
 #[derive(SimpleObject)]
 pub struct VippsLoginStart {
-    /// The Vipps authorize URL, with client id, scopes, state, nonce and PKCE challenge.
+    /// The Vipps authorize URL, with client id, scopes, state, nonce, PKCE challenge, the
+    /// chosen redirect URI and the flow's parameters (`requested_flow`, `final_redirect_is_app`).
     authorization_url: String,
     /// The value Vipps sends back with the code; it completes this login once.
     state: String,
