@@ -124,7 +124,7 @@ pub struct StartLogin {
 }
 
 /// A start request as an adapter receives it.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct StartLoginFields<'a> {
     pub org_id: &'a str,
     pub next_relative_url: Option<&'a str>,
