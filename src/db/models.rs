@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{login_attempts, sessions, users, vipps_identities, vipps_orgs};
 use crate::domain::{
-    ClientId, Email, Environment, InvalidInput, LoginAttempt, LoginProfile, LoginSecret,
+    ClientId, Email, Environment, InvalidInput, LoginAttempt, LoginFlow, LoginProfile, LoginSecret,
     NewOrgFields, NewVippsOrg, NextRelativeUrl, OrgId, PhoneNumber, RedirectUri, Scopes, Timestamp,
     TokenEndpointAuthMethod, User, UserId, VippsIdentity, VippsOrg,
 };
@@ -28,6 +28,8 @@ pub(super) struct OrgRow {
     pub updated_at: NaiveDateTime,
     pub pre_provisioned_users_only: bool,
     pub allow_unbound_completion: bool,
+    /// Space-separated, like `scopes`; empty when there are none.
+    pub additional_redirect_uris: String,
 }
 
 impl From<&VippsOrg> for OrgRow {
@@ -49,6 +51,12 @@ impl From<&VippsOrg> for OrgRow {
             updated_at: org.updated_at.naive_utc(),
             pre_provisioned_users_only: org.pre_provisioned_users_only,
             allow_unbound_completion: org.allow_unbound_completion,
+            additional_redirect_uris: org
+                .additional_redirect_uris
+                .iter()
+                .map(RedirectUri::as_str)
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 }
@@ -70,6 +78,11 @@ impl OrgRow {
                 client_id: self.client_id,
                 client_secret_ref: self.client_secret_ref,
                 redirect_uri: self.redirect_uri,
+                additional_redirect_uris: self
+                    .additional_redirect_uris
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
                 vipps_enabled: self.vipps_enabled,
                 merchant_serial_number: self.merchant_serial_number,
                 pre_provisioned_users_only: self.pre_provisioned_users_only,
@@ -102,6 +115,7 @@ pub(super) struct LoginAttemptRow {
     pub expires_at: NaiveDateTime,
     pub consumed_at: Option<NaiveDateTime>,
     pub completion_key: String,
+    pub flow: String,
 }
 
 impl From<&LoginAttempt> for LoginAttemptRow {
@@ -120,6 +134,7 @@ impl From<&LoginAttempt> for LoginAttemptRow {
             expires_at: attempt.expires_at.naive_utc(),
             consumed_at: None,
             completion_key: attempt.completion_key.clone(),
+            flow: attempt.flow.as_str().to_owned(),
         }
     }
 }
@@ -134,6 +149,7 @@ impl LoginAttemptRow {
                 environment: Environment::parse(&self.environment)?,
                 client_id: ClientId::parse(&self.client_id)?,
                 redirect_uri: RedirectUri::parse(&self.redirect_uri)?,
+                flow: LoginFlow::stored(&self.flow)?,
                 scopes: Scopes::parse(&scopes)?,
                 next_relative_url: NextRelativeUrl::parse(Some(&self.next_relative_url))?,
                 nonce: LoginSecret::stored(self.nonce.clone()),

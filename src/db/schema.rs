@@ -15,6 +15,7 @@ diesel::table! {
         updated_at -> Timestamp,
         pre_provisioned_users_only -> Bool,
         allow_unbound_completion -> Bool,
+        additional_redirect_uris -> Text,
     }
 }
 
@@ -33,6 +34,7 @@ diesel::table! {
         expires_at -> Timestamp,
         consumed_at -> Nullable<Timestamp>,
         completion_key -> Text,
+        flow -> Text,
     }
 }
 

@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{ClientId, Environment, InvalidInput, OrgId, RedirectUri, Scopes, Timestamp};
+use super::{
+    ClientId, Environment, InvalidInput, LoginFlow, OrgId, RedirectUri, Scopes, Timestamp,
+};
 
 /// Where the app continues after the login: a path on the app's own origin (`/…`), never an
 /// open redirect. No scheme, no `//host`, no backslash, no control characters; in the path,
@@ -116,18 +118,29 @@ pub struct StartLogin {
     pub next_relative_url: NextRelativeUrl,
     /// The scopes to ask for; `None` asks for all of the organization's scopes.
     pub scopes: Option<Scopes>,
+    /// The redirect URI to use, one of the organization's; `None` uses its default.
+    pub redirect_uri: Option<RedirectUri>,
+    pub flow: LoginFlow,
+}
+
+/// A start request as an adapter receives it.
+#[derive(Debug, Clone, Copy)]
+pub struct StartLoginFields<'a> {
+    pub org_id: &'a str,
+    pub next_relative_url: Option<&'a str>,
+    pub scopes: Option<&'a [String]>,
+    pub redirect_uri: Option<&'a str>,
+    pub flow: Option<LoginFlow>,
 }
 
 impl StartLogin {
-    pub fn parse(
-        org_id: &str,
-        next_relative_url: Option<&str>,
-        scopes: Option<&[String]>,
-    ) -> Result<Self, InvalidInput> {
+    pub fn parse(fields: StartLoginFields<'_>) -> Result<Self, InvalidInput> {
         Ok(Self {
-            org_id: OrgId::parse(org_id)?,
-            next_relative_url: NextRelativeUrl::parse(next_relative_url)?,
-            scopes: scopes.map(Scopes::parse).transpose()?,
+            org_id: OrgId::parse(fields.org_id)?,
+            next_relative_url: NextRelativeUrl::parse(fields.next_relative_url)?,
+            scopes: fields.scopes.map(Scopes::parse).transpose()?,
+            redirect_uri: fields.redirect_uri.map(RedirectUri::parse).transpose()?,
+            flow: fields.flow.unwrap_or_default(),
         })
     }
 }
@@ -159,8 +172,10 @@ pub struct LoginAttempt {
     pub client_id: ClientId,
     pub nonce: LoginSecret,
     pub code_verifier: LoginSecret,
-    /// Sent again, byte for byte, with the code exchange.
+    /// The organization's redirect URI the login chose; sent again, byte for byte, with the
+    /// code exchange.
     pub redirect_uri: RedirectUri,
+    pub flow: LoginFlow,
     pub scopes: Scopes,
     pub next_relative_url: NextRelativeUrl,
     pub created_at: Timestamp,
@@ -497,6 +512,7 @@ mod tests {
             nonce: LoginSecret::generate().unwrap(),
             code_verifier: LoginSecret::generate().unwrap(),
             redirect_uri: RedirectUri::parse("https://a.example/cb").unwrap(),
+            flow: LoginFlow::Browser,
             scopes: Scopes::parse(&["openid"]).unwrap(),
             next_relative_url: NextRelativeUrl::parse(None).unwrap(),
             created_at: Timestamp::now(),

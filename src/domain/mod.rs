@@ -5,6 +5,7 @@
 mod client;
 mod environment;
 mod login;
+mod login_flow;
 mod org;
 mod org_id;
 mod page;
@@ -21,9 +22,10 @@ pub use client::{
 pub use environment::Environment;
 pub use login::{
     AddressType, AuthorizationResponse, CompleteLogin, CompleteLoginFields, LoginAttempt,
-    LoginSecret, LoginStart, NextRelativeUrl, ProviderError, StartLogin, VippsAddress,
-    VippsUserInfo, completion_key, state_key,
+    LoginSecret, LoginStart, NextRelativeUrl, ProviderError, StartLogin, StartLoginFields,
+    VippsAddress, VippsUserInfo, completion_key, state_key,
 };
+pub use login_flow::LoginFlow;
 pub use org::{
     NewOrgFields, NewVippsOrg, OrgChanges, OrgField, OrgFilter, OrgPatch, Patch, VippsOrg,
 };

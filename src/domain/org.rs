@@ -12,7 +12,11 @@ pub struct VippsOrg {
     pub org_id: OrgId,
     pub client_id: ClientId,
     pub client_secret_ref: ClientSecretRef,
+    /// The default redirect URI, used when a login names none.
     pub redirect_uri: RedirectUri,
+    /// More redirect URIs registered at Vipps (a web and an app callback, say); a login may
+    /// name any of these or the default.
+    pub additional_redirect_uris: Vec<RedirectUri>,
     pub scopes: Scopes,
     pub vipps_enabled: bool,
     pub environment: Environment,
@@ -27,6 +31,9 @@ pub struct VippsOrg {
     pub updated_at: Timestamp,
 }
 
+/// The field name of the additional redirect URIs.
+const ADDITIONAL: &str = "additional_redirect_uris";
+
 /// One field of an organization, for answers that carry a chosen set of fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrgField {
@@ -34,6 +41,7 @@ pub enum OrgField {
     ClientId,
     ClientSecretRef,
     RedirectUri,
+    AdditionalRedirectUris,
     Scopes,
     VippsEnabled,
     Environment,
@@ -61,6 +69,7 @@ pub struct NewVippsOrg {
     pub client_id: ClientId,
     pub client_secret_ref: ClientSecretRef,
     pub redirect_uri: RedirectUri,
+    pub additional_redirect_uris: Vec<RedirectUri>,
     pub scopes: Scopes,
     pub vipps_enabled: bool,
     pub environment: Environment,
@@ -77,6 +86,7 @@ pub struct NewOrgFields {
     pub client_id: String,
     pub client_secret_ref: String,
     pub redirect_uri: String,
+    pub additional_redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
     pub vipps_enabled: bool,
     pub environment: Environment,
@@ -94,6 +104,10 @@ impl NewVippsOrg {
             client_id: ClientId::parse(&fields.client_id)?,
             client_secret_ref: ClientSecretRef::parse(&fields.client_secret_ref)?,
             redirect_uri: RedirectUri::parse(&fields.redirect_uri)?,
+            additional_redirect_uris: RedirectUri::parse_list(
+                ADDITIONAL,
+                &fields.additional_redirect_uris,
+            )?,
             scopes: Scopes::parse(&fields.scopes)?,
             vipps_enabled: fields.vipps_enabled,
             environment: fields.environment,
@@ -114,12 +128,12 @@ impl NewVippsOrg {
         created_at: Timestamp,
         updated_at: Timestamp,
     ) -> Result<VippsOrg, InvalidInput> {
-        self.redirect_uri.check_allowed_in(self.environment)?;
-        Ok(VippsOrg {
+        let org = VippsOrg {
             org_id: self.org_id,
             client_id: self.client_id,
             client_secret_ref: self.client_secret_ref,
             redirect_uri: self.redirect_uri,
+            additional_redirect_uris: self.additional_redirect_uris,
             scopes: self.scopes,
             vipps_enabled: self.vipps_enabled,
             environment: self.environment,
@@ -129,7 +143,9 @@ impl NewVippsOrg {
             allow_unbound_completion: self.allow_unbound_completion,
             created_at,
             updated_at,
-        })
+        };
+        org.check_redirect_uris()?;
+        Ok(org)
     }
 }
 
@@ -183,6 +199,8 @@ pub struct OrgChanges {
     pub client_id: Option<ClientId>,
     pub client_secret_ref: Option<ClientSecretRef>,
     pub redirect_uri: Option<RedirectUri>,
+    /// Replaces the whole list (`[]` removes them all).
+    pub additional_redirect_uris: Option<Vec<RedirectUri>>,
     pub scopes: Option<Scopes>,
     pub vipps_enabled: Option<bool>,
     pub environment: Option<Environment>,
@@ -199,6 +217,7 @@ pub struct OrgPatch {
     pub client_id: Patch<String>,
     pub client_secret_ref: Patch<String>,
     pub redirect_uri: Patch<String>,
+    pub additional_redirect_uris: Patch<Vec<String>>,
     pub scopes: Patch<Vec<String>>,
     pub vipps_enabled: Patch<bool>,
     pub environment: Patch<Environment>,
@@ -224,6 +243,10 @@ impl OrgChanges {
                 .redirect_uri
                 .try_map(|v| RedirectUri::parse(&v))?
                 .required("redirect_uri")?,
+            additional_redirect_uris: patch
+                .additional_redirect_uris
+                .try_map(|v| RedirectUri::parse_list(ADDITIONAL, &v))?
+                .required(ADDITIONAL)?,
             scopes: patch
                 .scopes
                 .try_map(|v| Scopes::parse(&v))?
@@ -252,6 +275,10 @@ impl OrgChanges {
             (OrgField::ClientId, self.client_id.is_some()),
             (OrgField::ClientSecretRef, self.client_secret_ref.is_some()),
             (OrgField::RedirectUri, self.redirect_uri.is_some()),
+            (
+                OrgField::AdditionalRedirectUris,
+                self.additional_redirect_uris.is_some(),
+            ),
             (OrgField::Scopes, self.scopes.is_some()),
             (OrgField::VippsEnabled, self.vipps_enabled.is_some()),
             (OrgField::Environment, self.environment.is_some()),
@@ -300,6 +327,10 @@ impl VippsOrg {
                 .redirect_uri
                 .clone()
                 .unwrap_or_else(|| self.redirect_uri.clone()),
+            additional_redirect_uris: changes
+                .additional_redirect_uris
+                .clone()
+                .unwrap_or_else(|| self.additional_redirect_uris.clone()),
             scopes: changes
                 .scopes
                 .clone()
@@ -322,8 +353,45 @@ impl VippsOrg {
             created_at: self.created_at,
             updated_at: self.updated_at.later_of(now),
         };
-        updated.redirect_uri.check_allowed_in(updated.environment)?;
+        updated.check_redirect_uris()?;
         Ok(updated)
+    }
+
+    /// The rules that tie the redirect URIs to the rest: each fits the environment, and no
+    /// additional one repeats the default.
+    fn check_redirect_uris(&self) -> Result<(), InvalidInput> {
+        self.redirect_uri
+            .check_allowed_in("redirect_uri", self.environment)?;
+        for uri in &self.additional_redirect_uris {
+            uri.check_allowed_in(ADDITIONAL, self.environment)?;
+            if *uri == self.redirect_uri {
+                return Err(InvalidInput::field(
+                    ADDITIONAL,
+                    format!("`{}` is already the `redirect_uri`", uri.as_str()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The redirect URI a login uses: the one it names, when that is exactly one of the
+    /// organization's, or the default.
+    pub fn pick_redirect_uri(
+        &self,
+        wanted: Option<&RedirectUri>,
+    ) -> Result<&RedirectUri, InvalidInput> {
+        let Some(wanted) = wanted else {
+            return Ok(&self.redirect_uri);
+        };
+        std::iter::once(&self.redirect_uri)
+            .chain(&self.additional_redirect_uris)
+            .find(|uri| *uri == wanted)
+            .ok_or_else(|| {
+                InvalidInput::field(
+                    "redirect_uri",
+                    "is not one of the organization's redirect URIs (`redirect_uri` or `additional_redirect_uris`, matched exactly)",
+                )
+            })
     }
 }
 
@@ -337,6 +405,7 @@ mod tests {
             client_id: ClientId::parse("client-a")?,
             client_secret_ref: ClientSecretRef::parse("env://SECRET")?,
             redirect_uri: RedirectUri::parse(redirect)?,
+            additional_redirect_uris: Vec::new(),
             scopes: Scopes::parse(&["openid"])?,
             vipps_enabled: true,
             environment,
@@ -375,6 +444,43 @@ mod tests {
         assert!(!updated.vipps_enabled);
         assert_eq!(updated.client_id, current.client_id);
         assert_eq!(disable.fields(), [OrgField::VippsEnabled]);
+    }
+
+    #[test]
+    fn additional_redirect_uris_follow_the_environment_and_do_not_repeat_the_default() {
+        let current = org("https://x.no/cb", Environment::Production).unwrap();
+        let with = |uris: &[&str]| OrgChanges {
+            additional_redirect_uris: Some(
+                uris.iter()
+                    .map(|u| RedirectUri::parse(u).unwrap())
+                    .collect(),
+            ),
+            ..OrgChanges::default()
+        };
+        let app = current
+            .apply(&with(&["myapp://cb"]), Timestamp::now())
+            .unwrap();
+        assert_eq!(app.additional_redirect_uris.len(), 1);
+        for refused in [["http://localhost/cb"], ["https://x.no/cb"]] {
+            let error = current
+                .apply(&with(&refused), Timestamp::now())
+                .unwrap_err();
+            assert_eq!(error.field_name(), Some(ADDITIONAL));
+        }
+    }
+
+    #[test]
+    fn a_login_picks_one_of_the_org_redirect_uris_exactly() {
+        let mut current = org("https://x.no/cb", Environment::Production).unwrap();
+        current.additional_redirect_uris = vec![RedirectUri::parse("myapp://cb").unwrap()];
+        assert_eq!(
+            current.pick_redirect_uri(None).unwrap().as_str(),
+            "https://x.no/cb"
+        );
+        let app = RedirectUri::parse("myapp://cb").unwrap();
+        assert_eq!(current.pick_redirect_uri(Some(&app)).unwrap(), &app);
+        let other = RedirectUri::parse("https://x.no/cb/").unwrap();
+        assert!(current.pick_redirect_uri(Some(&other)).is_err());
     }
 
     #[test]

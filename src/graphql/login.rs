@@ -6,7 +6,7 @@ use super::error::GqlError;
 use super::scalars::{Date, DateTime};
 use super::users::{User, with_relations_one};
 use super::{app, client_addr};
-use crate::domain::{self, CompleteLogin, CompleteLoginFields, StartLogin};
+use crate::domain::{self, CompleteLogin, CompleteLoginFields, StartLogin, StartLoginFields};
 use crate::service::login::{self, LoginResult};
 
 type Result<T> = std::result::Result<T, GqlError>;
@@ -21,12 +21,50 @@ pub struct StartVippsLoginInput {
     next_relative_url: Option<String>,
     /// The scopes to ask for, a subset of the organization's (default: all of them).
     scopes: Option<Vec<String>>,
+    /// The redirect URI Vipps sends the user back to: exactly the organization's
+    /// `redirectUri` or one of its `additionalRedirectUris` (default: `redirectUri`). The code
+    /// exchange sends the same one.
+    redirect_uri: Option<String>,
+    /// How the user comes back from the Vipps app (default `BROWSER`).
+    #[graphql(default_with = "VippsLoginFlow::Browser")]
+    flow: VippsLoginFlow,
+}
+
+/// How the user comes back from the Vipps app to where the login started.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum VippsLoginFlow {
+    /// The standard flow: after confirming in the Vipps app, the user switches back to the
+    /// browser (or app) that opened the authorize URL. With an app-scheme redirect URI the
+    /// authorize URL adds `final_redirect_is_app=true`.
+    Browser,
+    /// From a native app: the Vipps app sends the user straight back to the calling app
+    /// through the redirect URI (`requested_flow=app_to_app_v2`, `final_redirect_is_app=true`,
+    /// PKCE S256). The redirect URI must be an app scheme or an https universal / app link,
+    /// not `http://localhost`.
+    AppToApp,
+    /// For web pages: the Vipps app returns the user to a browser by itself
+    /// (`requested_flow=automatic_return_from_vipps_app`), possibly another browser than the
+    /// one the login started in, so the completion may come without the starter's cookie.
+    /// The redirect URI must be a web address. The completion token is still required
+    /// unless the organization allows unbound completion.
+    AutomaticReturn,
+}
+
+impl From<VippsLoginFlow> for domain::LoginFlow {
+    fn from(flow: VippsLoginFlow) -> Self {
+        match flow {
+            VippsLoginFlow::Browser => Self::Browser,
+            VippsLoginFlow::AppToApp => Self::AppToApp,
+            VippsLoginFlow::AutomaticReturn => Self::AutomaticReturn,
+        }
+    }
 }
 
 /// A started login: send the user's browser to `authorizationUrl`.
 #[derive(SimpleObject)]
 pub struct VippsLoginStart {
-    /// The Vipps authorize URL, with client id, scopes, state, nonce and PKCE challenge.
+    /// The Vipps authorize URL, with client id, scopes, state, nonce, PKCE challenge, the
+    /// chosen redirect URI and the flow's parameters (`requested_flow`, `final_redirect_is_app`).
     authorization_url: String,
     /// The value Vipps sends back with the code; it completes this login once.
     state: String,
@@ -204,11 +242,13 @@ impl LoginMutation {
         ctx: &Context<'_>,
         input: StartVippsLoginInput,
     ) -> Result<VippsLoginStart> {
-        let request = StartLogin::parse(
-            &input.org_id,
-            input.next_relative_url.as_deref(),
-            input.scopes.as_deref(),
-        )?;
+        let request = StartLogin::parse(StartLoginFields {
+            org_id: &input.org_id,
+            next_relative_url: input.next_relative_url.as_deref(),
+            scopes: input.scopes.as_deref(),
+            redirect_uri: input.redirect_uri.as_deref(),
+            flow: Some(input.flow.into()),
+        })?;
         let started = login::start(app(ctx)?, client_addr(ctx)?, request).await?;
         Ok(VippsLoginStart {
             authorization_url: started.authorization_url,

@@ -93,9 +93,21 @@ impl VippsOrg {
         self.0.client_secret_ref.as_str()
     }
 
-    /// The URI Vipps redirects the user back to, exactly as registered at Vipps.
+    /// The URI Vipps redirects the user back to, exactly as registered at Vipps; the default
+    /// of a login that names none.
     async fn redirect_uri(&self) -> &str {
         self.0.redirect_uri.as_str()
+    }
+
+    /// More redirect URIs registered at Vipps for the same client (a web and an app callback,
+    /// say); a login may name one of them as its `redirectUri`. Users stay per organization,
+    /// so logins through any of them reach the same user.
+    async fn additional_redirect_uris(&self) -> Vec<&str> {
+        self.0
+            .additional_redirect_uris
+            .iter()
+            .map(domain::RedirectUri::as_str)
+            .collect()
     }
 
     /// The OpenID scopes the organization may request; always includes `openid`.
@@ -216,6 +228,10 @@ pub struct CreateVippsOrgInput {
     client_secret_ref: String,
     /// The exact redirect URI registered at Vipps: `https://…` or an app scheme; `http://localhost` only in TEST.
     redirect_uri: String,
+    /// More redirect URIs registered at Vipps, each under the rules of `redirectUri`
+    /// (default none).
+    #[graphql(default)]
+    additional_redirect_uris: Vec<String>,
     /// The scopes to allow: `openid` plus any of `name email phoneNumber address birthDate nin`.
     scopes: Vec<String>,
     /// The Vipps environment.
@@ -243,6 +259,7 @@ impl CreateVippsOrgInput {
             client_id: self.client_id,
             client_secret_ref: self.client_secret_ref,
             redirect_uri: self.redirect_uri,
+            additional_redirect_uris: self.additional_redirect_uris,
             scopes: self.scopes,
             vipps_enabled: self.vipps_enabled,
             environment: self.environment.into(),
@@ -263,6 +280,8 @@ pub struct UpdateVippsOrgInput {
     client_secret_ref: MaybeUndefined<String>,
     /// A new redirect URI.
     redirect_uri: MaybeUndefined<String>,
+    /// A new list of additional redirect URIs (replaces the old one; `[]` removes them all).
+    additional_redirect_uris: MaybeUndefined<Vec<String>>,
     /// A new set of scopes (replaces the old one).
     scopes: MaybeUndefined<Vec<String>>,
     /// Switch "Log in with Vipps" on or off.
@@ -293,6 +312,7 @@ impl UpdateVippsOrgInput {
             client_id: patch(self.client_id),
             client_secret_ref: patch(self.client_secret_ref),
             redirect_uri: patch(self.redirect_uri),
+            additional_redirect_uris: patch(self.additional_redirect_uris),
             scopes: patch(self.scopes),
             vipps_enabled: patch(self.vipps_enabled),
             environment: patch(self.environment.map_value(Into::into)),

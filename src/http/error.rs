@@ -1,5 +1,6 @@
 //! What the HTTP edge answers when a request fails: the service [`Error`], or a failure only
-//! HTTP can have (body too large, wrong content type or method, no such route). REST renders
+//! HTTP can have (body too large, wrong content type or method, no acceptable answer format,
+//! no such route). REST renders
 //! it as RFC 7807 `application/problem+json` with the stable `code`.
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -21,6 +22,9 @@ pub enum HttpError {
     /// The request body has a content type the endpoint does not accept.
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
+    /// The route cannot answer in any format the request accepts (`Accept`, `?format=`).
+    #[error("{0}")]
+    NotAcceptable(&'static str),
     /// The route exists but not with this HTTP method.
     #[error("{0}")]
     MethodNotAllowed(&'static str),
@@ -45,6 +49,7 @@ impl HttpError {
             Self::Service(error) => error.code(),
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Self::NotAcceptable(_) => "NOT_ACCEPTABLE",
             Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             Self::NoRoute(_) => "NOT_FOUND",
             Self::RequestTimeout { .. } => "REQUEST_TIMEOUT",
@@ -57,6 +62,7 @@ impl HttpError {
             Self::Service(error) => status(error),
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::NoRoute(_) => StatusCode::NOT_FOUND,
             Self::RequestTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -1,6 +1,7 @@
 //! The login for legacy clients: `GET /vipps/login/start` and `GET /vipps/login/callback`.
 //! Query parameter names match case-insensitively and without underscores, as the legacy
-//! ServiceStack API did (`state`, `State`, `error_description`, `ErrorDescription`).
+//! ServiceStack API did (`state`, `State`, `error_description`, `ErrorDescription`), and the
+//! callback answers in JSON or JSV as ServiceStack negotiated it (see [`super::format`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,11 +14,14 @@ use serde::Serialize;
 
 use super::client_addr::Client;
 use super::error::HttpError;
+use super::format::Format;
 use crate::app::App;
 use crate::domain::{
-    CompleteLogin, CompleteLoginFields, InvalidInput, StartLogin, VippsAddress, state_key,
+    CompleteLogin, CompleteLoginFields, InvalidInput, LoginFlow, StartLogin, StartLoginFields,
+    VippsAddress, state_key,
 };
 use crate::error::Error;
+use crate::limits::ClientAddr;
 use crate::service::login::{self, LoginResult};
 
 /// The query string by normalized name (lower case, no `_`); a name given twice is refused.
@@ -97,9 +101,9 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.trim())
 }
 
-/// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirect=true]`: the authorize URL,
-/// `state` and `completionToken` as JSON, or with `redirect=true` a 302 straight to Vipps with
-/// the completion token in an HttpOnly cookie for the callback.
+/// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirectUri=…][&flow=…][&redirect=true]`:
+/// the authorize URL, `state` and `completionToken` as JSON, or with `redirect=true` a 302
+/// straight to Vipps with the completion token in an HttpOnly cookie for the callback.
 pub async fn start(
     State(app): State<Arc<App>>,
     Client(addr): Client,
@@ -115,9 +119,25 @@ pub async fn start(
     let org_id = query
         .get("orgid")
         .ok_or_else(|| InvalidInput::field("orgId", "is required"))?;
-    let request = StartLogin::parse(org_id, query.get("nextrelativeurl"), None)
+    let flow = query
+        .get("flow")
+        .map(LoginFlow::parse)
+        .transpose()
         .map_err(query_parameter_names)?;
-    let started = login::start(&app, addr, request).await?;
+    let request = StartLogin::parse(StartLoginFields {
+        org_id,
+        next_relative_url: query.get("nextrelativeurl"),
+        scopes: None,
+        redirect_uri: query.get("redirecturi"),
+        flow,
+    })
+    .map_err(query_parameter_names)?;
+    let started = login::start(&app, addr, request)
+        .await
+        .map_err(|error| match error {
+            Error::InvalidInput(invalid) => Error::InvalidInput(query_parameter_names(invalid)),
+            other => other,
+        })?;
     let mut response = if redirect {
         let location = HeaderValue::from_str(&started.authorization_url)
             .map_err(|e| Error::Internal(anyhow::anyhow!("authorize URL as header: {e}")))?;
@@ -149,28 +169,64 @@ pub async fn start(
     Ok(response)
 }
 
-/// The error named after the query parameter the client sent (`orgId`, `nextRelativeUrl`).
+/// The error named after the query parameter the client sent (`orgId`, `nextRelativeUrl`,
+/// `redirectUri`).
 fn query_parameter_names(error: InvalidInput) -> InvalidInput {
     let name = match error.field_name() {
         Some("org_id") => "orgId",
         Some("next_relative_url") => "nextRelativeUrl",
+        Some("redirect_uri") => "redirectUri",
         _ => return error,
     };
     InvalidInput::field(name, error.reason())
 }
 
 /// `GET /vipps/login/callback?state=…&code=…` (or `error=…`): completes the login and answers
-/// with the legacy camelCase profile. The completion token comes from the login's cookie, the
-/// `completionToken` query parameter or the `X-Completion-Token` header.
+/// with the legacy camelCase profile, in JSON or, as ServiceStack did, in JSV when asked for
+/// with `?format=jsv` or `Accept: text/jsv`. The completion token comes from the login's
+/// cookie, the `completionToken` query parameter or the `X-Completion-Token` header.
 pub async fn callback(
     State(app): State<Arc<App>>,
     Client(addr): Client,
     headers: HeaderMap,
     query: LegacyQuery,
 ) -> Result<Response, HttpError> {
+    complete(&app, addr, &headers, &query, None).await
+}
+
+/// `GET /vipps/login/callback.json`: the callback, answering in JSON whatever else is asked.
+pub async fn callback_json(
+    State(app): State<Arc<App>>,
+    Client(addr): Client,
+    headers: HeaderMap,
+    query: LegacyQuery,
+) -> Result<Response, HttpError> {
+    complete(&app, addr, &headers, &query, Some(Format::Json)).await
+}
+
+/// `GET /vipps/login/callback.jsv`: the callback, answering in JSV whatever else is asked.
+pub async fn callback_jsv(
+    State(app): State<Arc<App>>,
+    Client(addr): Client,
+    headers: HeaderMap,
+    query: LegacyQuery,
+) -> Result<Response, HttpError> {
+    complete(&app, addr, &headers, &query, Some(Format::Jsv)).await
+}
+
+/// Completes the login for the callback routes. The answer format is settled first, so a
+/// request for a format the route cannot write (406) leaves the login unspent.
+async fn complete(
+    app: &App,
+    addr: ClientAddr,
+    headers: &HeaderMap,
+    query: &LegacyQuery,
+    suffix: Option<Format>,
+) -> Result<Response, HttpError> {
+    let format = Format::negotiate(suffix, query.get("format"), headers)?;
     let state = query.get("state").unwrap_or_default();
     let cookie_name = completion_cookie_name(state);
-    let completion_token = cookie(&headers, &cookie_name)
+    let completion_token = cookie(headers, &cookie_name)
         .or_else(|| query.get("completiontoken"))
         .or_else(|| {
             headers
@@ -186,11 +242,12 @@ pub async fn callback(
         error_description: query.get("errordescription"),
         error_hint: query.get("errorhint"),
     })?;
-    let result = login::complete(&app, addr, request).await?;
-    let mut response = axum::Json(LegacyLoginResult::from(result)).into_response();
+    let result = login::complete(app, addr, request).await?;
+    let mut response = format.respond(&LegacyLoginResult::from(result))?;
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(spent) = HeaderValue::from_str(&completion_cookie(&app, state, "", 0)) {
+    headers.insert(header::VARY, HeaderValue::from_static("accept"));
+    if let Ok(spent) = HeaderValue::from_str(&completion_cookie(app, state, "", 0)) {
         headers.insert(header::SET_COOKIE, spent);
     }
     Ok(response)

@@ -5,9 +5,11 @@ mod client_addr;
 mod drain;
 pub mod error;
 mod extract;
+mod format;
 mod graphiql;
 mod graphql;
 mod health;
+mod jsv;
 mod jwks;
 mod log;
 mod login;
@@ -54,6 +56,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/vipps-orgs/{org_id}/status", get(orgs::status))
         .route("/vipps/login/start", get(login::start))
         .route("/vipps/login/callback", get(login::callback))
+        .route("/vipps/login/callback.json", get(login::callback_json))
+        .route("/vipps/login/callback.jsv", get(login::callback_jsv))
         .route("/vipps/logout", post(sessions::logout))
         .route("/oauth2/introspect", post(sessions::introspect))
         .route("/graphql", get(graphql::get).post(graphql::post))

@@ -16,7 +16,8 @@ use super::extract::{AdminAuth, JsonBody, OrgIdPath};
 use crate::app::App;
 use crate::domain::{
     Environment, InvalidInput, MerchantSerialNumber, NewOrgFields, NewVippsOrg, OrgChanges,
-    OrgField, OrgFilter, OrgPatch, PageRequest, Patch, TokenEndpointAuthMethod, VippsOrg,
+    OrgField, OrgFilter, OrgPatch, PageRequest, Patch, RedirectUri, TokenEndpointAuthMethod,
+    VippsOrg,
 };
 use crate::service::orgs;
 
@@ -28,6 +29,7 @@ pub struct CreateOrgRequest {
     client_id: String,
     client_secret_ref: String,
     redirect_uri: String,
+    additional_redirect_uris: Option<Vec<String>>,
     scopes: Vec<String>,
     environment: String,
     vipps_enabled: Option<bool>,
@@ -50,6 +52,7 @@ impl CreateOrgRequest {
             client_id: self.client_id,
             client_secret_ref: self.client_secret_ref,
             redirect_uri: self.redirect_uri,
+            additional_redirect_uris: self.additional_redirect_uris.unwrap_or_default(),
             scopes: self.scopes,
             vipps_enabled: self.vipps_enabled.unwrap_or(true),
             merchant_serial_number: self.merchant_serial_number,
@@ -70,6 +73,8 @@ pub struct UpdateOrgRequest {
     client_secret_ref: Patch<String>,
     #[serde(default)]
     redirect_uri: Patch<String>,
+    #[serde(default)]
+    additional_redirect_uris: Patch<Vec<String>>,
     #[serde(default)]
     scopes: Patch<Vec<String>>,
     #[serde(default)]
@@ -105,6 +110,7 @@ impl UpdateOrgRequest {
             client_id: self.client_id,
             client_secret_ref: self.client_secret_ref,
             redirect_uri: self.redirect_uri,
+            additional_redirect_uris: self.additional_redirect_uris,
             scopes: self.scopes,
             vipps_enabled: self.vipps_enabled,
             merchant_serial_number: self.merchant_serial_number,
@@ -143,6 +149,15 @@ fn field_entry(org: &VippsOrg, field: OrgField) -> (&'static str, Value) {
         OrgField::ClientId => ("client_id", json!(org.client_id.as_str())),
         OrgField::ClientSecretRef => ("client_secret_ref", json!(org.client_secret_ref.as_str())),
         OrgField::RedirectUri => ("redirect_uri", json!(org.redirect_uri.as_str())),
+        OrgField::AdditionalRedirectUris => (
+            "additional_redirect_uris",
+            json!(
+                org.additional_redirect_uris
+                    .iter()
+                    .map(RedirectUri::as_str)
+                    .collect::<Vec<_>>()
+            ),
+        ),
         OrgField::Scopes => ("scopes", json!(org.scopes.names())),
         OrgField::VippsEnabled => ("vipps_enabled", json!(org.vipps_enabled)),
         OrgField::Environment => ("environment", json!(org.environment.as_str())),
@@ -245,6 +260,7 @@ pub async fn get(
             OrgField::ClientId,
             OrgField::ClientSecretRef,
             OrgField::RedirectUri,
+            OrgField::AdditionalRedirectUris,
             OrgField::Scopes,
             OrgField::VippsEnabled,
             OrgField::Environment,

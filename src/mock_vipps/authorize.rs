@@ -39,7 +39,13 @@ const PARAMS: &[&str] = &[
     "nonce",
     "code_challenge",
     "code_challenge_method",
+    "requested_flow",
+    "final_redirect_is_app",
 ];
+
+/// The `requested_flow` values the mock knows (the deprecated `app_to_app`, which needs an
+/// `app_callback_uri`, is not among them).
+const REQUESTED_FLOWS: &[&str] = &["automatic_return_from_vipps_app", "app_to_app_v2"];
 
 /// A validated authorization request.
 struct AuthRequest {
@@ -244,6 +250,32 @@ fn validate(shared: &Shared, params: &Params) -> Result<AuthRequest, Rejection> 
             })
         }
     };
+    let requested_flow = single(params, "requested_flow").ok().flatten();
+    if let Some(flow) = requested_flow.filter(|flow| !REQUESTED_FLOWS.contains(flow)) {
+        return Err(fail(
+            "invalid_request",
+            &format!("The requested_flow '{flow}' is not supported."),
+        ));
+    }
+    if requested_flow == Some("app_to_app_v2")
+        && !challenge
+            .as_ref()
+            .is_some_and(|c| c.method == PkceMethod::S256)
+    {
+        return Err(fail(
+            "invalid_request",
+            "The app_to_app_v2 flow requires PKCE with code_challenge_method S256.",
+        ));
+    }
+    if !matches!(
+        single(params, "final_redirect_is_app").ok().flatten(),
+        None | Some("true" | "false")
+    ) {
+        return Err(fail(
+            "invalid_request",
+            "The parameter 'final_redirect_is_app' must be 'true' or 'false'.",
+        ));
+    }
     Ok(AuthRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.to_owned(),

@@ -58,6 +58,10 @@ pub async fn start(app: &App, addr: ClientAddr, request: StartLogin) -> Result<L
         }
         None => org.scopes.clone(),
     };
+    let redirect_uri = org
+        .pick_redirect_uri(request.redirect_uri.as_ref())?
+        .clone();
+    request.flow.check_redirect(&redirect_uri)?;
     let discovery = app.vipps.discovery(org.environment).await?;
     let (state, nonce, code_verifier, completion_token) = (
         LoginSecret::generate()?,
@@ -73,10 +77,11 @@ pub async fn start(app: &App, addr: ClientAddr, request: StartLogin) -> Result<L
         .append_pair("response_type", "code")
         .append_pair("scope", &scopes.to_string())
         .append_pair("state", state.as_str())
-        .append_pair("redirect_uri", org.redirect_uri.as_str())
+        .append_pair("redirect_uri", redirect_uri.as_str())
         .append_pair("nonce", nonce.as_str())
         .append_pair("code_challenge", &code_verifier.code_challenge())
-        .append_pair("code_challenge_method", "S256");
+        .append_pair("code_challenge_method", "S256")
+        .extend_pairs(request.flow.authorize_params(&redirect_uri));
     let attempt = LoginAttempt {
         state_key: state_key(state.as_str()),
         completion_key: completion_key(completion_token.as_str()),
@@ -85,7 +90,8 @@ pub async fn start(app: &App, addr: ClientAddr, request: StartLogin) -> Result<L
         client_id: org.client_id.clone(),
         nonce,
         code_verifier,
-        redirect_uri: org.redirect_uri.clone(),
+        redirect_uri,
+        flow: request.flow,
         scopes,
         next_relative_url: request.next_relative_url,
         created_at: now,
@@ -94,7 +100,7 @@ pub async fn start(app: &App, addr: ClientAddr, request: StartLogin) -> Result<L
     if !db::login_attempts::insert(&app.db, &attempt).await? {
         return Err(Missing::Org(org.org_id).into());
     }
-    tracing::info!(org_id = %org.org_id, "login started");
+    tracing::info!(org_id = %org.org_id, flow = attempt.flow.as_str(), "login started");
     Ok(LoginStart {
         authorization_url: url.into(),
         state,
@@ -201,7 +207,7 @@ pub async fn complete(app: &App, addr: ClientAddr, request: CompleteLogin) -> Re
         .await?;
     let user = users::link_login(app, &org, &user_info).await?;
     let session = users::issue_session(app, &user, &user_info.subject_identifier).await?;
-    tracing::info!(org_id = %org.org_id, "login completed");
+    tracing::info!(org_id = %org.org_id, flow = attempt.flow.as_str(), "login completed");
     Ok(LoginResult {
         user_info,
         user,

@@ -3,6 +3,7 @@
 
 mod admin_auth;
 mod bad_input;
+mod callback_formats;
 mod cli;
 mod db_faults;
 mod graphiql;
@@ -12,6 +13,7 @@ mod instances;
 mod linking;
 mod login;
 mod login_binding;
+mod login_flows;
 mod login_hardening;
 mod login_secrets;
 mod maintenance;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use vipps_identity::db;
 use vipps_identity::domain::{
-    ClientId, Environment, LoginAttempt, LoginSecret, NextRelativeUrl, OrgId, RedirectUri, Scopes,
-    Timestamp, User, UserId, completion_key, state_key,
+    ClientId, Environment, LoginAttempt, LoginFlow, LoginSecret, NextRelativeUrl, OrgId,
+    RedirectUri, Scopes, Timestamp, User, UserId, completion_key, state_key,
 };
 use vipps_identity::service::maintenance::{KEEP_EXPIRED, Purged, purge_expired};
 use vipps_identity::sessions::IssuedSession;
@@ -33,6 +33,7 @@ fn attempt_of(org: &str, expires_at: Timestamp) -> LoginAttempt {
         code_verifier: LoginSecret::generate().expect("random"),
         redirect_uri: RedirectUri::parse("https://org-purge.example.no/vipps/callback")
             .expect("redirect uri"),
+        flow: LoginFlow::Browser,
         scopes: Scopes::parse(&["openid"]).expect("scopes"),
         next_relative_url: NextRelativeUrl::parse(None).expect("next"),
         created_at: expires_at.minus(Duration::from_secs(600)),

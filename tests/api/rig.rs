@@ -48,6 +48,8 @@ pub struct RigOptions {
     pub server_args: Vec<String>,
     /// Fields merged into the organization's create body.
     pub org: Value,
+    /// Redirect URIs registered at the mock besides [`REDIRECT_URI`].
+    pub mock_redirect_uris: Vec<String>,
 }
 
 impl Default for RigOptions {
@@ -56,6 +58,7 @@ impl Default for RigOptions {
             auth_method: MockAuthMethod::ClientSecretBasic,
             server_args: Vec::new(),
             org: json!({}),
+            mock_redirect_uris: Vec::new(),
         }
     }
 }
@@ -87,7 +90,9 @@ impl LoginRig {
             MockConfig::single_client(
                 CLIENT_ID,
                 CLIENT_SECRET,
-                vec![REDIRECT_URI.to_owned()],
+                std::iter::once(REDIRECT_URI.to_owned())
+                    .chain(options.mock_redirect_uris.iter().cloned())
+                    .collect::<Vec<_>>(),
                 options.auth_method,
             ),
             listener,
@@ -186,6 +191,11 @@ impl LoginRig {
 
     /// The user's browser at Vipps: follows the authorize URL and returns the redirect's query.
     pub async fn authorize(&self, authorization_url: &str) -> Redirect {
+        self.authorize_to(authorization_url, REDIRECT_URI).await
+    }
+
+    /// Follows the authorize URL, expecting Vipps to send the user back to `redirect_uri`.
+    pub async fn authorize_to(&self, authorization_url: &str, redirect_uri: &str) -> Redirect {
         let response = self
             .http
             .get(authorization_url)
@@ -200,7 +210,7 @@ impl LoginRig {
             .expect("location")
             .to_owned();
         assert!(
-            location.starts_with(REDIRECT_URI),
+            location.starts_with(&format!("{redirect_uri}?")),
             "redirected elsewhere: {location}"
         );
         let url = url::Url::parse(&location).expect("redirect URL");
