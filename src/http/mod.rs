@@ -2,6 +2,7 @@
 //! checks, and the server loop. Every request's caller is parsed here, once.
 
 mod client_addr;
+mod consent;
 mod drain;
 pub mod error;
 mod extract;
@@ -55,6 +56,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/vipps/login/start", get(login::start))
         .route("/vipps/login/callback", get(login::callback))
         .route("/vipps/logout", post(sessions::logout))
+        .route("/vipps/consent/{org_id}/{secret}", post(consent::revoke))
         .route("/oauth2/introspect", post(sessions::introspect))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql", get(graphiql::page))
