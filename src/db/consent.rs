@@ -81,11 +81,14 @@ pub async fn replace_secret(
 pub enum Revoked {
     /// No identity of the organization has this `sub`: nothing changed.
     UnknownSub,
-    /// The identity logged in again after the event was issued (consent given anew):
-    /// nothing changed.
+    /// The identity logged in again after the second the event was issued in (consent
+    /// given anew): nothing changed.
     Superseded,
     /// The user's Vipps profile data is gone and its sessions ended.
-    Cleared { user_id: UserId, sessions_ended: usize },
+    Cleared {
+        user_id: UserId,
+        sessions_ended: usize,
+    },
 }
 
 /// Applies a revocation in one transaction: clears the profile fields a login fills (name,
@@ -103,20 +106,23 @@ pub async fn revoke(
     let env = environment.as_str();
     let sub = revocation.sub.as_str();
     let at = now.naive_utc();
-    let issued_at = revocation.issued_at.naive_utc();
+    // `iat` has whole seconds: a login within its second may have preceded the event.
+    let superseded_from = revocation
+        .issued_at
+        .plus(std::time::Duration::from_secs(1))
+        .naive_utc();
     let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
         conn.transaction(async |conn| {
-            let identity: Option<(String, chrono::NaiveDateTime)> =
-                vipps_identities::table
-                    .find((org, env, sub))
-                    .select((vipps_identities::user_id, vipps_identities::last_login_at))
-                    .first(conn)
-                    .await
-                    .optional()?;
+            let identity: Option<(String, chrono::NaiveDateTime)> = vipps_identities::table
+                .find((org, env, sub))
+                .select((vipps_identities::user_id, vipps_identities::last_login_at))
+                .first(conn)
+                .await
+                .optional()?;
             let Some((user_id, last_login_at)) = identity else {
                 return Ok(None);
             };
-            if last_login_at > issued_at {
+            if last_login_at >= superseded_from {
                 return Ok(Some((user_id, None)));
             }
             diesel::update(users::table.find(&user_id))

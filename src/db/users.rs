@@ -11,8 +11,8 @@ use super::models::{IdentityRow, ProfileChanges, UserRow};
 use super::schema::{audit_events, users, vipps_identities};
 use super::with_conn;
 use crate::domain::{
-    AuditKind, Environment, LoginProfile, NewUser, OrgId, Page, PageRequest, Timestamp, User, UserFilter,
-    UserId, VippsIdentity, same_person_name,
+    AuditKind, Environment, LoginProfile, NewUser, OrgId, Page, PageRequest, Timestamp, User,
+    UserFilter, UserId, VippsIdentity, same_person_name,
 };
 use crate::error::{Error, Result};
 

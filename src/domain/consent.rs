@@ -150,7 +150,8 @@ impl ConsentRevocation {
         if claims.nbf.is_some() && seconds(claims.nbf, "nbf")? > now_secs + CLOCK_LEEWAY_SECS {
             return Err(invalid("nbf", "is in the future"));
         }
-        let issued_at = Timestamp::from_unix(iat).ok_or_else(|| invalid("iat", "is out of range"))?;
+        let issued_at =
+            Timestamp::from_unix(iat).ok_or_else(|| invalid("iat", "is out of range"))?;
         Ok(Self { sub, issued_at })
     }
 }
@@ -188,29 +189,50 @@ mod tests {
         let cases = [
             ("garbage".to_owned(), None),
             (token(json!({"alg": "RS256"}), claims(n)), Some("alg")),
-            (format!("{}sig", token(none.clone(), claims(n))), Some("alg")),
             (
-                token(none.clone(), json!({"sub": "a", "event": "OTHER", "iat": n, "exp": n + 9})),
+                format!("{}sig", token(none.clone(), claims(n))),
+                Some("alg"),
+            ),
+            (
+                token(
+                    none.clone(),
+                    json!({"sub": "a", "event": "OTHER", "iat": n, "exp": n + 9}),
+                ),
                 Some("event"),
             ),
             (
-                token(none.clone(), json!({"event": "CONSENT_REVOKED", "iat": n, "exp": n + 9})),
+                token(
+                    none.clone(),
+                    json!({"event": "CONSENT_REVOKED", "iat": n, "exp": n + 9}),
+                ),
                 Some("sub"),
             ),
             (
-                token(none.clone(), json!({"sub": "a", "event": "CONSENT_REVOKED", "iat": n})),
+                token(
+                    none.clone(),
+                    json!({"sub": "a", "event": "CONSENT_REVOKED", "iat": n}),
+                ),
                 Some("exp"),
             ),
             (
-                token(none.clone(), json!({"sub": "a", "event": "CONSENT_REVOKED", "iat": n - 900, "exp": n - 600})),
+                token(
+                    none.clone(),
+                    json!({"sub": "a", "event": "CONSENT_REVOKED", "iat": n - 900, "exp": n - 600}),
+                ),
                 Some("exp"),
             ),
             (
-                token(none.clone(), json!({"sub": "a", "event": "CONSENT_REVOKED", "iat": n + 900, "exp": n + 1200})),
+                token(
+                    none.clone(),
+                    json!({"sub": "a", "event": "CONSENT_REVOKED", "iat": n + 900, "exp": n + 1200}),
+                ),
                 Some("iat"),
             ),
             (
-                token(none.clone(), json!({"sub": "a", "event": "CONSENT_REVOKED", "iat": n - 200_000, "exp": n + 60})),
+                token(
+                    none.clone(),
+                    json!({"sub": "a", "event": "CONSENT_REVOKED", "iat": n - 200_000, "exp": n + 60}),
+                ),
                 Some("iat"),
             ),
             ("e30.W10.".to_owned(), Some("header")),

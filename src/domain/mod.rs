@@ -17,9 +17,7 @@ mod text;
 mod timestamp;
 mod user;
 
-pub use audit::{
-    Actor, AuditCursor, AuditEvent, AuditKind, AuditPage, AuditQuery, NewAuditEvent,
-};
+pub use audit::{Actor, AuditCursor, AuditEvent, AuditKind, AuditPage, AuditQuery, NewAuditEvent};
 pub use client::{
     ClientId, ClientSecretRef, MerchantSerialNumber, SecretLocation, TokenEndpointAuthMethod,
 };

@@ -138,7 +138,9 @@ impl AuditQueryRoot {
         #[graphql(desc = "The organization's id.")] org_id: String,
         #[graphql(desc = "Only events of these kinds (all kinds when left out or empty).")]
         kinds: Option<Vec<AuditEventKind>>,
-        #[graphql(desc = "The `nextCursor` of the previous page; leave out for the newest events.")]
+        #[graphql(
+            desc = "The `nextCursor` of the previous page; leave out for the newest events."
+        )]
         after: Option<String>,
         #[graphql(default = 50, desc = "Events per page, 1 to 200.")] limit: i64,
     ) -> Result<AuditEventPage> {

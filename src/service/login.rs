@@ -4,8 +4,9 @@
 use crate::app::App;
 use crate::db;
 use crate::domain::{
-    Actor, AuditKind, AuthorizationResponse, NewAuditEvent, CompleteLogin, LoginAttempt, LoginSecret, LoginStart, NextRelativeUrl,
-    OrgId, Scope, StartLogin, Timestamp, User, VippsOrg, VippsUserInfo, completion_key, state_key,
+    Actor, AuditKind, AuthorizationResponse, CompleteLogin, LoginAttempt, LoginSecret, LoginStart,
+    NewAuditEvent, NextRelativeUrl, OrgId, Scope, StartLogin, Timestamp, User, VippsOrg,
+    VippsUserInfo, completion_key, state_key,
 };
 use crate::error::{Error, Missing, Result};
 use crate::limits::ClientAddr;

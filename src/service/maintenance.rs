@@ -55,7 +55,12 @@ pub async fn purge_audit(app: &App, retention_days: u32, batch: u32) -> Result<u
         return Ok(0);
     }
     let retention = Duration::from_secs(u64::from(retention_days) * 86_400);
-    let cutoff = Timestamp::now().minus(retention);
+    purge_audit_before(app, Timestamp::now().minus(retention), batch).await
+}
+
+/// Deletes the audit events that occurred before `cutoff`, `batch` rows per statement;
+/// returns how many.
+pub async fn purge_audit_before(app: &App, cutoff: Timestamp, batch: u32) -> Result<usize> {
     let mut purged = 0;
     loop {
         let deleted = db::audit::purge_older(&app.db, cutoff, batch).await?;

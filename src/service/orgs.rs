@@ -4,8 +4,8 @@ use crate::app::App;
 use crate::auth::Admin;
 use crate::db;
 use crate::domain::{
-    Actor, AuditKind, NewAuditEvent, NewVippsOrg, OrgChanges, OrgFilter, OrgId, Page,
-    PageRequest, Timestamp, VippsOrg,
+    Actor, AuditKind, NewAuditEvent, NewVippsOrg, OrgChanges, OrgFilter, OrgId, Page, PageRequest,
+    Timestamp, VippsOrg,
 };
 use crate::error::{Clash, Missing, Result};
 use crate::service::audit;

@@ -8,8 +8,8 @@ use crate::auth::Admin;
 use crate::db;
 use crate::db::users::{LinkOutcome, LoginLink};
 use crate::domain::{
-    Actor, AuditKind, LoginProfile, NewAuditEvent, NewUser, Page, PageRequest, Timestamp, User, UserFilter, UserId, VippsIdentity,
-    VippsOrg, VippsUserInfo,
+    Actor, AuditKind, LoginProfile, NewAuditEvent, NewUser, Page, PageRequest, Timestamp, User,
+    UserFilter, UserId, VippsIdentity, VippsOrg, VippsUserInfo,
 };
 use crate::error::{Clash, Error, Missing, Result};
 use crate::service::{audit, orgs};
@@ -119,8 +119,13 @@ pub async fn revoke_sessions(app: &App, _admin: &Admin, id: &UserId) -> Result<u
     tracing::info!(user_id = %id, ended, "user sessions revoked");
     audit::record(
         app,
-        NewAuditEvent::new(&user.org_id, AuditKind::SessionEnded, Actor::Admin, Some(id))
-            .with_detail(serde_json::json!({ "reason": "revoke", "sessions_ended": ended })),
+        NewAuditEvent::new(
+            &user.org_id,
+            AuditKind::SessionEnded,
+            Actor::Admin,
+            Some(id),
+        )
+        .with_detail(serde_json::json!({ "reason": "revoke", "sessions_ended": ended })),
     )
     .await?;
     Ok(ended)
@@ -169,8 +174,13 @@ pub async fn create(app: &App, _admin: &Admin, new: NewUser) -> Result<User> {
     tracing::info!(org_id = %user.org_id, user_id = %user.id, "user registered");
     audit::record(
         app,
-        NewAuditEvent::new(&user.org_id, AuditKind::UserCreated, Actor::Admin, Some(&user.id))
-            .with_detail(serde_json::json!({ "via": "admin" })),
+        NewAuditEvent::new(
+            &user.org_id,
+            AuditKind::UserCreated,
+            Actor::Admin,
+            Some(&user.id),
+        )
+        .with_detail(serde_json::json!({ "via": "admin" })),
     )
     .await?;
     Ok(user)
@@ -226,8 +236,13 @@ pub async fn unlink(app: &App, _admin: &Admin, id: &UserId, sub: &str) -> Result
     }
     audit::record(
         app,
-        NewAuditEvent::new(&user.org_id, AuditKind::UserUnlinked, Actor::Admin, Some(id))
-            .with_detail(serde_json::json!({ "last_identity": last, "sessions_ended": ended })),
+        NewAuditEvent::new(
+            &user.org_id,
+            AuditKind::UserUnlinked,
+            Actor::Admin,
+            Some(id),
+        )
+        .with_detail(serde_json::json!({ "last_identity": last, "sessions_ended": ended })),
     )
     .await?;
     Ok(user)

@@ -2,8 +2,10 @@
 //! Run it on SQLite (default) and on PostgreSQL with `TEST_DATABASE_URL=postgres://…`.
 
 mod admin_auth;
+mod audit;
 mod bad_input;
 mod cli;
+mod consent;
 mod graphiql;
 mod graphql_http;
 mod helpers;
