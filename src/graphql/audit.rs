@@ -16,7 +16,7 @@ type Result<T> = std::result::Result<T, GqlError>;
 pub enum AuditEventKind {
     /// A login completed; the user got a session (`detail.environment`).
     LoginSucceeded,
-    /// A login failed after it was started (`detail.code`, and `detail.vippsError` when
+    /// A login failed after it was started (`detail.code`, and `detail.vipps_error` when
     /// Vipps refused it).
     LoginFailed,
     /// The user cancelled a login in Vipps.
@@ -29,7 +29,7 @@ pub enum AuditEventKind {
     UserUnlinked,
     /// An admin deleted a user.
     UserDeleted,
-    /// Sessions ended by logout or admin revocation (`detail.reason`, `detail.sessionsEnded`).
+    /// Sessions ended by logout or admin revocation (`detail.reason`, `detail.sessions_ended`).
     SessionEnded,
     /// Vipps reported that the user revoked their consent: the profile data from Vipps was
     /// removed and the user's sessions ended.
@@ -98,8 +98,8 @@ pub struct AuditEvent {
     actor: String,
     /// The user it concerns, if any (kept after the user is deleted).
     user_id: Option<String>,
-    /// A small JSON object with the particulars of the kind (error code, changed fields,
-    /// sessions ended …).
+    /// A small JSON object with the particulars of the kind, `snake_case` keys (`code`,
+    /// `fields`, `sessions_ended` …).
     detail: Json<serde_json::Value>,
 }
 
