@@ -62,6 +62,9 @@ enum RowOutcome {
 ///
 /// Whoever logs in with a phone number holds it from then on: any other user of the
 /// organization with that number loses it (their identities stay).
+///
+/// A user the login creates and an identity it links are recorded in the audit trail
+/// (`user.created`, `user.linked`) in the same transaction.
 pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutcome> {
     let org = link.org_id.as_str();
     let environment = link.environment.as_str();

@@ -372,3 +372,51 @@ async fn the_retention_purge_deletes_old_events_in_batches() {
         ["ORG_CREATED"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_and_revocation_record_session_ends() {
+    let rig = LoginRig::new().await;
+    let first = complete(&rig, &rig.approved_redirect().await).await;
+    let token = first["data"]["completeVippsLogin"]["sessionToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let user_id = first["data"]["completeVippsLogin"]["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    complete(&rig, &rig.approved_redirect().await).await;
+    let logout = reqwest::Client::new()
+        .post(rig.app.url("/vipps/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), 200);
+    let revoked = rig
+        .app
+        .graphql(
+            Auth::Admin,
+            "mutation($u: String!) { revokeUserSessions(userId: $u) { revoked } }",
+            json!({ "u": user_id }),
+        )
+        .await;
+    assert_eq!(
+        revoked["data"]["revokeUserSessions"]["revoked"], 1,
+        "{revoked}"
+    );
+
+    let ended = all_events(&rig.app, ORG_ID, Some(json!(["SESSION_ENDED"])), 50).await;
+    assert_eq!(ended.len(), 2, "{ended:#?}");
+    assert_eq!(ended[0]["actor"], "admin");
+    assert_eq!(
+        ended[0]["detail"],
+        json!({ "reason": "revoke", "sessions_ended": 1 })
+    );
+    assert_eq!(ended[1]["actor"], format!("user:{user_id}"));
+    assert_eq!(
+        ended[1]["detail"],
+        json!({ "reason": "logout", "sessions_ended": 1 })
+    );
+    assert!(ended.iter().all(|e| e["userId"] == user_id.as_str()));
+}
