@@ -12,13 +12,18 @@ use crate::error::{Missing, Result};
 use crate::service::{audit, orgs};
 
 /// The path of the organization's revocation URL (`/vipps/consent/<org_id>/<secret>`),
-/// made on first use. The secret is the only credential of the URL: it is shown to admins
-/// and never logged.
+/// made on first use (one statement once it exists). The secret is the only credential of
+/// the URL: it is shown to admins and never logged.
 pub async fn path(app: &App, _admin: &Admin, org_id: &OrgId) -> Result<String> {
-    let fresh = ConsentSecret::generate()?;
-    let secret = db::consent::ensure_secret(&app.db, org_id, &fresh, Timestamp::now())
-        .await?
-        .ok_or_else(|| Missing::Org(org_id.clone()))?;
+    let secret = match db::consent::find_secret(&app.db, org_id).await? {
+        Some(secret) => secret,
+        None => {
+            let fresh = ConsentSecret::generate()?;
+            db::consent::ensure_secret(&app.db, org_id, &fresh, Timestamp::now())
+                .await?
+                .ok_or_else(|| Missing::Org(org_id.clone()))?
+        }
+    };
     Ok(format!("/vipps/consent/{org_id}/{}", secret.as_str()))
 }
 
