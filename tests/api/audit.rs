@@ -153,6 +153,12 @@ async fn logins_record_success_failure_and_cancel_and_unlinking_is_recorded() {
             "a secret in the audit trail: {text}"
         );
     }
+    for claim in [sub.as_str(), "ada@example.com", "4712345678", "Lovelace"] {
+        assert!(
+            !text.contains(claim),
+            "profile data in the audit trail: {text}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
