@@ -13,6 +13,8 @@ CREATE TABLE audit_events (
 );
 
 CREATE INDEX audit_events_org_idx ON audit_events (org_id, id);
+-- Reads filtered by kind page along this one.
+CREATE INDEX audit_events_org_kind_idx ON audit_events (org_id, kind, id);
 CREATE INDEX audit_events_occurred_idx ON audit_events (occurred_at);
 
 -- The secret in the path of each organization's consent revocation URL. Stored readable, as
