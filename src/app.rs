@@ -20,6 +20,8 @@ pub struct LoginSettings {
     /// Whether clients reach the server over https (`PUBLIC_BASE_URL`): the login cookie is
     /// then `Secure`.
     pub secure_cookies: bool,
+    /// Where clients reach the server (`PUBLIC_BASE_URL`), for the absolute URLs it shows.
+    pub public_base_url: Option<url::Url>,
 }
 
 /// Everything a request needs: the database, the admin token, the Vipps client and the
@@ -78,6 +80,7 @@ impl App {
                     .public_base_url
                     .as_ref()
                     .is_some_and(|url| url.scheme() == "https"),
+                public_base_url: login.public_base_url.clone(),
             },
             limits: RateLimits::start(&login.limits),
             server: login.server.clone(),

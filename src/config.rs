@@ -214,6 +214,11 @@ pub struct ServerConfig {
     /// Rows each purge statement deletes at most.
     #[arg(long, env = "PURGE_BATCH_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000), global = true)]
     pub purge_batch_size: u32,
+
+    /// Days audit events are kept before the background purge deletes them; 0 keeps them
+    /// for ever.
+    #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(0..=36_500), global = true)]
+    pub audit_retention_days: u32,
 }
 
 /// The environment variables the server reads as its own configuration: every variable of

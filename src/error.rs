@@ -184,6 +184,8 @@ pub enum Missing {
     User(UserId),
     #[error("user `{0}` has no Vipps identity with this sub")]
     Identity(UserId),
+    #[error("no such consent revocation URL")]
+    ConsentUrl,
 }
 
 /// How an operation clashes with what is stored; each message is written here once.

@@ -5,6 +5,8 @@
 //! same body for PostgreSQL and for SQLite, so each is type-checked against both.
 //! Nothing outside `db/` imports diesel.
 
+pub mod audit;
+pub mod consent;
 pub mod login_attempts;
 mod models;
 pub mod orgs;

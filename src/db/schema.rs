@@ -80,7 +80,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        occurred_at -> Timestamp,
+        org_id -> Text,
+        kind -> Text,
+        actor -> Text,
+        user_id -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    consent_webhooks (org_id) {
+        org_id -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> vipps_orgs (org_id));
+diesel::joinable!(consent_webhooks -> vipps_orgs (org_id));
 diesel::joinable!(vipps_identities -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -88,5 +109,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_attempts,
     users,
     vipps_identities,
-    sessions
+    sessions,
+    audit_events,
+    consent_webhooks
 );

@@ -6,12 +6,13 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
+use super::audit::NewAuditRow;
 use super::models::{IdentityRow, ProfileChanges, UserRow};
-use super::schema::{users, vipps_identities};
+use super::schema::{audit_events, users, vipps_identities};
 use super::{read_conn, with_conn};
 use crate::domain::{
-    Environment, LoginProfile, NewUser, OrgId, Page, PageRequest, Timestamp, User, UserFilter,
-    UserId, VippsIdentity, same_person_name,
+    AuditKind, Environment, LoginProfile, NewUser, OrgId, Page, PageRequest, Timestamp, User,
+    UserFilter, UserId, VippsIdentity, same_person_name,
 };
 use crate::error::{Error, Result};
 
@@ -61,6 +62,9 @@ enum RowOutcome {
 ///
 /// Whoever logs in with a phone number holds it from then on: any other user of the
 /// organization with that number loses it (their identities stay).
+///
+/// A user the login creates and an identity it links are recorded in the audit trail
+/// (`user.created`, `user.linked`) in the same transaction.
 pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutcome> {
     let org = link.org_id.as_str();
     let environment = link.environment.as_str();
@@ -87,6 +91,17 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
         last_login_at: Some(now),
     };
     let changes = ProfileChanges::from_login(link.profile, link.now);
+    // Events of this transaction: a user created by the login, an identity linked to a user.
+    let audit = |user_id: &str, kind: AuditKind, via: &str| {
+        NewAuditRow::from_parts(
+            org,
+            kind,
+            &format!("user:{user_id}"),
+            Some(user_id),
+            &serde_json::json!({ "via": via, "environment": environment }),
+            link.now,
+        )
+    };
     let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
         conn.transaction(async |conn| {
             // A write first: SQLite then takes the write lock at once (waiting its busy
@@ -145,11 +160,19 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
                                 .values(&new_user)
                                 .execute(conn)
                                 .await?;
+                            diesel::insert_into(audit_events::table)
+                                .values(&audit(&new_user.id, AuditKind::UserCreated, "login"))
+                                .execute(conn)
+                                .await?;
                             new_user.id.clone()
                         }
                         [one] => one.clone(),
                         _ => return Ok(RowOutcome::Ambiguous),
                     };
+                    diesel::insert_into(audit_events::table)
+                        .values(&audit(&user_id, AuditKind::UserLinked, "login"))
+                        .execute(conn)
+                        .await?;
                     diesel::insert_into(vipps_identities::table)
                         .values(&IdentityRow {
                             org_id: org.to_owned(),

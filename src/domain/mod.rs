@@ -2,7 +2,9 @@
 //!
 //! Nothing here does I/O or knows about HTTP, GraphQL or diesel.
 
+mod audit;
 mod client;
+mod consent;
 mod environment;
 mod login;
 mod login_flow;
@@ -16,9 +18,11 @@ mod text;
 mod timestamp;
 mod user;
 
+pub use audit::{Actor, AuditCursor, AuditEvent, AuditKind, AuditPage, AuditQuery, NewAuditEvent};
 pub use client::{
     ClientId, ClientSecretRef, MerchantSerialNumber, SecretLocation, TokenEndpointAuthMethod,
 };
+pub use consent::{ConsentRevocation, ConsentSecret, MAX_CONSENT_BODY_BYTES};
 pub use environment::Environment;
 pub use login::{
     AddressType, AuthorizationResponse, CompleteLogin, CompleteLoginFields, LoginAttempt,

@@ -53,6 +53,28 @@ pub enum OrgField {
     UpdatedAt,
 }
 
+impl OrgField {
+    /// The field's name in `snake_case`, as the REST contract spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrgId => "org_id",
+            Self::ClientId => "client_id",
+            Self::ClientSecretRef => "client_secret_ref",
+            Self::RedirectUri => "redirect_uri",
+            Self::AdditionalRedirectUris => "additional_redirect_uris",
+            Self::Scopes => "scopes",
+            Self::VippsEnabled => "vipps_enabled",
+            Self::Environment => "environment",
+            Self::TokenEndpointAuthMethod => "token_endpoint_auth_method",
+            Self::MerchantSerialNumber => "merchant_serial_number",
+            Self::PreProvisionedUsersOnly => "pre_provisioned_users_only",
+            Self::AllowUnboundCompletion => "allow_unbound_completion",
+            Self::CreatedAt => "created_at",
+            Self::UpdatedAt => "updated_at",
+        }
+    }
+}
+
 /// Which organizations a listing includes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OrgFilter {

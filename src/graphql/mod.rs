@@ -5,6 +5,7 @@
 //! Resolvers parse their arguments into domain types, call the service layer and wrap the
 //! result; doc comments on types and fields become the descriptions GraphiQL shows.
 
+mod audit;
 pub mod error;
 mod limits;
 mod loaders;
@@ -35,7 +36,7 @@ pub const MAX_BATCH: usize = 10;
 
 /// Every query root field.
 #[derive(MergedObject, Default)]
-pub struct Query(orgs::OrgQuery, users::UserQuery);
+pub struct Query(orgs::OrgQuery, users::UserQuery, audit::AuditQueryRoot);
 
 /// Every mutation root field.
 #[derive(MergedObject, Default)]

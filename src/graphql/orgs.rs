@@ -10,7 +10,7 @@ use super::scalars::DateTime;
 use super::{app, caller};
 use crate::auth::Admin;
 use crate::domain::{self, MerchantSerialNumber, OrgFilter, OrgId, PageRequest, Patch};
-use crate::service::orgs;
+use crate::service::{consent, orgs};
 
 type Result<T> = std::result::Result<T, GqlError>;
 
@@ -150,6 +150,15 @@ impl VippsOrg {
     /// malicious app or page that sees the redirect can take over the session.
     async fn allow_unbound_completion(&self) -> bool {
         self.0.allow_unbound_completion
+    }
+
+    /// The URL to register at Vipps for consent revocations (admin only; `UNAUTHENTICATED`
+    /// for anyone else): absolute when the server's `PUBLIC_BASE_URL` is set, else its path.
+    /// The random part of its path is its only credential: treat the URL as a secret, and
+    /// rotate it with `rotateConsentRevocationSecret` if it leaks.
+    async fn consent_revocation_url(&self, ctx: &Context<'_>) -> Result<String> {
+        let admin = require_admin(ctx)?;
+        Ok(consent::url(app(ctx)?, admin, &self.0.org_id).await?)
     }
 
     /// When the organization was created.
@@ -419,6 +428,20 @@ impl OrgMutation {
         Ok(VippsOrg(
             orgs::update(app(ctx)?, admin, &org_id, &input.parse()?).await?,
         ))
+    }
+
+    /// Gives the organization a new consent revocation URL (admin); the old one answers 404
+    /// from now on, so register the new `consentRevocationUrl` at Vipps.
+    async fn rotate_consent_revocation_secret(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization's id.")] org_id: String,
+    ) -> Result<VippsOrg> {
+        let admin = require_admin(ctx)?;
+        let org_id = OrgId::parse(&org_id)?;
+        let app = app(ctx)?;
+        consent::rotate(app, admin, &org_id).await?;
+        Ok(VippsOrg(orgs::get(app, &org_id).await?))
     }
 
     /// Deletes an organization configuration; its `orgId` becomes free. Needs the admin token.

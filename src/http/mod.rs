@@ -2,6 +2,7 @@
 //! checks, and the server loop. Every request's caller is parsed here, once.
 
 mod client_addr;
+mod consent;
 mod drain;
 pub mod error;
 mod extract;
@@ -59,6 +60,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/vipps/login/callback.json", get(login::callback_json))
         .route("/vipps/login/callback.jsv", get(login::callback_jsv))
         .route("/vipps/logout", post(sessions::logout))
+        .route("/vipps/consent/{org_id}/{secret}", post(consent::revoke))
         .route("/oauth2/introspect", post(sessions::introspect))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql", get(graphiql::page))

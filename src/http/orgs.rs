@@ -142,48 +142,34 @@ impl From<&VippsOrg> for OrgSummary {
     }
 }
 
-/// The REST name of a field and its value in `org`.
+/// The REST name of a field (see [`OrgField::as_str`]) and its value in `org`.
 fn field_entry(org: &VippsOrg, field: OrgField) -> (&'static str, Value) {
-    match field {
-        OrgField::OrgId => ("org_id", json!(org.org_id.as_str())),
-        OrgField::ClientId => ("client_id", json!(org.client_id.as_str())),
-        OrgField::ClientSecretRef => ("client_secret_ref", json!(org.client_secret_ref.as_str())),
-        OrgField::RedirectUri => ("redirect_uri", json!(org.redirect_uri.as_str())),
-        OrgField::AdditionalRedirectUris => (
-            "additional_redirect_uris",
-            json!(
-                org.additional_redirect_uris
-                    .iter()
-                    .map(RedirectUri::as_str)
-                    .collect::<Vec<_>>()
-            ),
+    let value = match field {
+        OrgField::OrgId => json!(org.org_id.as_str()),
+        OrgField::ClientId => json!(org.client_id.as_str()),
+        OrgField::ClientSecretRef => json!(org.client_secret_ref.as_str()),
+        OrgField::RedirectUri => json!(org.redirect_uri.as_str()),
+        OrgField::AdditionalRedirectUris => json!(
+            org.additional_redirect_uris
+                .iter()
+                .map(RedirectUri::as_str)
+                .collect::<Vec<_>>()
         ),
-        OrgField::Scopes => ("scopes", json!(org.scopes.names())),
-        OrgField::VippsEnabled => ("vipps_enabled", json!(org.vipps_enabled)),
-        OrgField::Environment => ("environment", json!(org.environment.as_str())),
-        OrgField::TokenEndpointAuthMethod => (
-            "token_endpoint_auth_method",
-            json!(org.token_endpoint_auth_method.as_str()),
+        OrgField::Scopes => json!(org.scopes.names()),
+        OrgField::VippsEnabled => json!(org.vipps_enabled),
+        OrgField::Environment => json!(org.environment.as_str()),
+        OrgField::TokenEndpointAuthMethod => json!(org.token_endpoint_auth_method.as_str()),
+        OrgField::MerchantSerialNumber => json!(
+            org.merchant_serial_number
+                .as_ref()
+                .map(MerchantSerialNumber::as_str)
         ),
-        OrgField::MerchantSerialNumber => (
-            "merchant_serial_number",
-            json!(
-                org.merchant_serial_number
-                    .as_ref()
-                    .map(MerchantSerialNumber::as_str)
-            ),
-        ),
-        OrgField::PreProvisionedUsersOnly => (
-            "pre_provisioned_users_only",
-            json!(org.pre_provisioned_users_only),
-        ),
-        OrgField::AllowUnboundCompletion => (
-            "allow_unbound_completion",
-            json!(org.allow_unbound_completion),
-        ),
-        OrgField::CreatedAt => ("created_at", json!(org.created_at.to_rfc3339())),
-        OrgField::UpdatedAt => ("updated_at", json!(org.updated_at.to_rfc3339())),
-    }
+        OrgField::PreProvisionedUsersOnly => json!(org.pre_provisioned_users_only),
+        OrgField::AllowUnboundCompletion => json!(org.allow_unbound_completion),
+        OrgField::CreatedAt => json!(org.created_at.to_rfc3339()),
+        OrgField::UpdatedAt => json!(org.updated_at.to_rfc3339()),
+    };
+    (field.as_str(), value)
 }
 
 /// A JSON object with `fields` of `org`, in the given order.

@@ -4,12 +4,13 @@
 use crate::app::App;
 use crate::db;
 use crate::domain::{
-    AuthorizationResponse, CompleteLogin, LoginAttempt, LoginSecret, LoginStart, NextRelativeUrl,
-    OrgId, Scope, StartLogin, Timestamp, User, VippsOrg, VippsUserInfo, completion_key, state_key,
+    Actor, AuditKind, AuthorizationResponse, CompleteLogin, LoginAttempt, LoginSecret, LoginStart,
+    NewAuditEvent, NextRelativeUrl, OrgId, Scope, StartLogin, Timestamp, User, VippsOrg,
+    VippsUserInfo, completion_key, state_key,
 };
 use crate::error::{Error, Missing, Result};
 use crate::limits::ClientAddr;
-use crate::service::{orgs, users};
+use crate::service::{audit, orgs, users};
 use crate::sessions::IssuedSession;
 use crate::vipps::{CodeExchange, Expected};
 
@@ -120,6 +121,52 @@ pub async fn complete(app: &App, addr: ClientAddr, request: CompleteLogin) -> Re
     let attempt = db::login_attempts::find_open(&app.db, &key)
         .await?
         .ok_or(Error::LoginStateInvalid)?;
+    let (org_id, environment) = (attempt.org_id.clone(), attempt.environment);
+    match complete_attempt(app, attempt, request, now).await {
+        Ok(result) => {
+            audit::record(
+                app,
+                NewAuditEvent::new(
+                    &org_id,
+                    AuditKind::LoginSucceeded,
+                    Actor::User(result.user.id.clone()),
+                    Some(&result.user.id),
+                )
+                .with_detail(serde_json::json!({ "environment": environment.as_str() })),
+            )
+            .await?;
+            Ok(result)
+        }
+        Err(error) => {
+            let kind = match error {
+                Error::LoginCancelled(_) => AuditKind::LoginCancelled,
+                _ => AuditKind::LoginFailed,
+            };
+            let mut detail = serde_json::json!({
+                "environment": environment.as_str(),
+                "code": error.code(),
+            });
+            if let Some(refusal) = error.provider_error() {
+                detail["vipps_error"] = refusal.error.clone().into();
+            }
+            audit::record_failure(
+                app,
+                NewAuditEvent::new(&org_id, kind, Actor::Anonymous, None).with_detail(detail),
+            )
+            .await;
+            Err(error)
+        }
+    }
+}
+
+/// The part of a completion that runs once its login attempt is found; every outcome of it
+/// is recorded in the audit trail.
+async fn complete_attempt(
+    app: &App,
+    attempt: LoginAttempt,
+    request: CompleteLogin,
+    now: Timestamp,
+) -> Result<LoginResult> {
     let org = orgs::find(app, &attempt.org_id).await?;
     let unbound_allowed = org.as_ref().is_some_and(|org| org.allow_unbound_completion);
     if !unbound_allowed && !attempt.is_bound_to(request.completion_token.as_deref()) {

@@ -1,5 +1,5 @@
-//! Background maintenance: expired login attempts and sessions are deleted in bounded
-//! batches, off the request path. Every instance runs it; the deletes are idempotent, so
+//! Background maintenance: expired login attempts and sessions, and audit events past their
+//! retention, are deleted in bounded batches, off the request path. Every instance runs it; the deletes are idempotent, so
 //! instances sharing a database only share the work.
 
 use std::sync::Arc;
@@ -47,7 +47,31 @@ pub async fn purge_expired(app: &App, batch: u32) -> Result<Purged> {
     Ok(purged)
 }
 
-/// Runs [`purge_expired`] every `PURGE_INTERVAL_SECS` (first one interval after start) with
+/// Deletes the audit events older than `retention_days` days (none when it is 0: kept for
+/// ever), `batch` rows per statement, until a statement deletes fewer than `batch`; returns
+/// how many.
+pub async fn purge_audit(app: &App, retention_days: u32, batch: u32) -> Result<usize> {
+    if retention_days == 0 {
+        return Ok(0);
+    }
+    let retention = Duration::from_secs(u64::from(retention_days) * 86_400);
+    purge_audit_before(app, Timestamp::now().minus(retention), batch).await
+}
+
+/// Deletes the audit events that occurred before `cutoff`, `batch` rows per statement;
+/// returns how many.
+pub async fn purge_audit_before(app: &App, cutoff: Timestamp, batch: u32) -> Result<usize> {
+    let mut purged = 0;
+    loop {
+        let deleted = db::audit::purge_older(&app.db, cutoff, batch).await?;
+        purged += deleted;
+        if deleted < batch as usize {
+            return Ok(purged);
+        }
+    }
+}
+
+/// Runs [`purge_expired`] and [`purge_audit`] every `PURGE_INTERVAL_SECS` (first one interval after start) with
 /// `PURGE_BATCH_SIZE`, for ever. A failed purge is logged and tried again next time.
 pub async fn purge_periodically(app: Arc<App>) {
     let every = Duration::from_secs(app.server.purge_interval_secs);
@@ -65,6 +89,14 @@ pub async fn purge_periodically(app: Arc<App>) {
             Ok(_) => {}
             Err(error) => {
                 tracing::warn!(code = error.code(), error = %error, "purging expired rows failed");
+            }
+        }
+        let retention_days = app.server.audit_retention_days;
+        match purge_audit(&app, retention_days, app.server.purge_batch_size).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, retention_days, "old audit events purged"),
+            Err(error) => {
+                tracing::warn!(code = error.code(), error = %error, "purging audit events failed");
             }
         }
     }

@@ -4,9 +4,11 @@ use crate::app::App;
 use crate::auth::Admin;
 use crate::db;
 use crate::domain::{
-    NewVippsOrg, OrgChanges, OrgFilter, OrgId, Page, PageRequest, Timestamp, VippsOrg,
+    Actor, AuditKind, NewAuditEvent, NewVippsOrg, OrgChanges, OrgFilter, OrgId, Page, PageRequest,
+    Timestamp, VippsOrg,
 };
 use crate::error::{Clash, Missing, Result};
+use crate::service::audit;
 
 /// How often an update re-reads and retries when another writer got there first.
 const UPDATE_ATTEMPTS: usize = 5;
@@ -20,6 +22,12 @@ pub async fn create(app: &App, _admin: &Admin, new: NewVippsOrg) -> Result<Vipps
         return Err(Clash::OrgExists(org.org_id).into());
     }
     tracing::info!(org_id = %org.org_id, environment = %org.environment, "vipps org created");
+    audit::record(
+        app,
+        NewAuditEvent::new(&org.org_id, AuditKind::OrgCreated, Actor::Admin, None)
+            .with_detail(serde_json::json!({ "environment": org.environment.as_str() })),
+    )
+    .await?;
     Ok(org)
 }
 
@@ -62,11 +70,21 @@ pub async fn update(
         let updated = current.apply(changes, Timestamp::now())?;
         if db::orgs::update_if_unchanged(&app.db, &updated, current.updated_at).await? {
             tracing::info!(%org_id, fields = ?changes.fields(), "vipps org updated");
+            let mut sessions_ended = 0;
             if !updated.vipps_enabled {
                 // Also when it was off already: a retry ends what a failed first try left.
-                let ended = db::sessions::end_for_org(&app.db, org_id, Timestamp::now()).await?;
-                tracing::info!(%org_id, ended, "vipps login is off: sessions ended");
+                sessions_ended =
+                    db::sessions::end_for_org(&app.db, org_id, Timestamp::now()).await?;
+                tracing::info!(%org_id, ended = sessions_ended, "vipps login is off: sessions ended");
             }
+            let fields: Vec<&str> = changes.fields().iter().map(|f| f.as_str()).collect();
+            audit::record(
+                app,
+                NewAuditEvent::new(org_id, AuditKind::OrgUpdated, Actor::Admin, None).with_detail(
+                    serde_json::json!({ "fields": fields, "sessions_ended": sessions_ended }),
+                ),
+            )
+            .await?;
             return Ok(updated);
         }
     }
@@ -76,10 +94,16 @@ pub async fn update(
 /// Deletes the organization and returns when it happened; its sessions end. The `org_id`
 /// is free again, and sessions issued before never come back with it.
 pub async fn delete(app: &App, _admin: &Admin, org_id: &OrgId) -> Result<Timestamp> {
-    db::sessions::end_for_org(&app.db, org_id, Timestamp::now()).await?;
+    let ended = db::sessions::end_for_org(&app.db, org_id, Timestamp::now()).await?;
     if !db::orgs::delete(&app.db, org_id).await? {
         return Err(Missing::Org(org_id.clone()).into());
     }
     tracing::info!(%org_id, "vipps org deleted");
+    audit::record(
+        app,
+        NewAuditEvent::new(org_id, AuditKind::OrgDeleted, Actor::Admin, None)
+            .with_detail(serde_json::json!({ "sessions_ended": ended })),
+    )
+    .await?;
     Ok(Timestamp::now())
 }

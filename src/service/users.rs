@@ -8,11 +8,11 @@ use crate::auth::Admin;
 use crate::db;
 use crate::db::users::{LinkOutcome, LoginLink};
 use crate::domain::{
-    LoginProfile, NewUser, Page, PageRequest, Timestamp, User, UserFilter, UserId, VippsIdentity,
-    VippsOrg, VippsUserInfo,
+    Actor, AuditKind, LoginProfile, NewAuditEvent, NewUser, Page, PageRequest, Timestamp, User,
+    UserFilter, UserId, VippsIdentity, VippsOrg, VippsUserInfo,
 };
 use crate::error::{Clash, Error, Missing, Result};
-use crate::service::orgs;
+use crate::service::{audit, orgs};
 use crate::sessions::{IssuedSession, Session};
 
 /// How often a link is tried again after losing a race with a concurrent login.
@@ -96,16 +96,38 @@ pub async fn logout(app: &App, session: &Session) -> Result<Timestamp> {
         return Err(Error::SessionInvalid);
     }
     tracing::info!(org_id = %session.org_id, user_id = %session.user_id, "session ended by logout");
+    audit::record(
+        app,
+        NewAuditEvent::new(
+            &session.org_id,
+            AuditKind::SessionEnded,
+            Actor::User(session.user_id.clone()),
+            Some(&session.user_id),
+        )
+        .with_detail(serde_json::json!({ "reason": "logout", "sessions_ended": 1 })),
+    )
+    .await?;
     Ok(now)
 }
 
 /// Ends every open session of a user (admin); returns how many ended.
 pub async fn revoke_sessions(app: &App, _admin: &Admin, id: &UserId) -> Result<usize> {
-    if db::users::find(&app.db, id).await?.is_none() {
+    let Some(user) = db::users::find(&app.db, id).await? else {
         return Err(Missing::User(id.clone()).into());
-    }
+    };
     let ended = db::sessions::end_for_user(&app.db, id, Timestamp::now()).await?;
     tracing::info!(user_id = %id, ended, "user sessions revoked");
+    audit::record(
+        app,
+        NewAuditEvent::new(
+            &user.org_id,
+            AuditKind::SessionEnded,
+            Actor::Admin,
+            Some(id),
+        )
+        .with_detail(serde_json::json!({ "reason": "revoke", "sessions_ended": ended })),
+    )
+    .await?;
     Ok(ended)
 }
 
@@ -150,6 +172,17 @@ pub async fn create(app: &App, _admin: &Admin, new: NewUser) -> Result<User> {
         return Err(Missing::Org(user.org_id.clone()).into());
     }
     tracing::info!(org_id = %user.org_id, user_id = %user.id, "user registered");
+    audit::record(
+        app,
+        NewAuditEvent::new(
+            &user.org_id,
+            AuditKind::UserCreated,
+            Actor::Admin,
+            Some(&user.id),
+        )
+        .with_detail(serde_json::json!({ "via": "admin" })),
+    )
+    .await?;
     Ok(user)
 }
 
@@ -169,10 +202,18 @@ pub async fn list(
 
 /// Deletes a user and its identities.
 pub async fn delete(app: &App, _admin: &Admin, id: &UserId) -> Result<Timestamp> {
+    let Some(user) = db::users::find(&app.db, id).await? else {
+        return Err(Missing::User(id.clone()).into());
+    };
     if !db::users::delete(&app.db, id).await? {
         return Err(Missing::User(id.clone()).into());
     }
     tracing::info!(user_id = %id, "user deleted");
+    audit::record(
+        app,
+        NewAuditEvent::new(&user.org_id, AuditKind::UserDeleted, Actor::Admin, Some(id)),
+    )
+    .await?;
     Ok(Timestamp::now())
 }
 
@@ -184,13 +225,26 @@ pub async fn unlink(app: &App, _admin: &Admin, id: &UserId, sub: &str) -> Result
     if db::users::unlink(&app.db, id, sub).await? == 0 {
         return Err(Missing::Identity(id.clone()).into());
     }
-    let ended = db::sessions::end_for_identity(&app.db, id, sub, Timestamp::now()).await?;
+    let mut ended = db::sessions::end_for_identity(&app.db, id, sub, Timestamp::now()).await?;
     tracing::info!(user_id = %id, ended, "vipps identity unlinked: its sessions ended");
     let remaining = db::users::identities_of(&app.db, std::slice::from_ref(id)).await?;
-    if remaining.get(id).is_none_or(Vec::is_empty) {
-        let ended = db::sessions::end_for_user(&app.db, id, Timestamp::now()).await?;
-        tracing::info!(user_id = %id, ended, "last identity unlinked: sessions ended");
+    let last = remaining.get(id).is_none_or(Vec::is_empty);
+    if last {
+        let more = db::sessions::end_for_user(&app.db, id, Timestamp::now()).await?;
+        tracing::info!(user_id = %id, ended = more, "last identity unlinked: sessions ended");
+        ended += more;
     }
+    audit::record(
+        app,
+        NewAuditEvent::new(
+            &user.org_id,
+            AuditKind::UserUnlinked,
+            Actor::Admin,
+            Some(id),
+        )
+        .with_detail(serde_json::json!({ "last_identity": last, "sessions_ended": ended })),
+    )
+    .await?;
     Ok(user)
 }
 

@@ -2,9 +2,11 @@
 //! Run it on SQLite (default) and on PostgreSQL with `TEST_DATABASE_URL=postgres://…`.
 
 mod admin_auth;
+mod audit;
 mod bad_input;
 mod callback_formats;
 mod cli;
+mod consent;
 mod db_faults;
 mod graphiql;
 mod graphql_http;

@@ -1,0 +1,2 @@
+DROP TABLE consent_webhooks;
+DROP TABLE audit_events;
