@@ -52,15 +52,16 @@ impl LoginFlow {
             .ok_or_else(|| InvalidInput::field(FIELD, "is not a known login flow"))
     }
 
-    /// Refuses a redirect URI this flow cannot bring the user back through: the Vipps app
-    /// cannot switch to an app at `http://localhost`, and automatic return goes to a browser,
-    /// which cannot open an app's own scheme as a web page.
+    /// Refuses a redirect URI this flow cannot bring the user back through: app-to-app hands
+    /// the user to an app, which only an app's own scheme reliably opens (a web address may
+    /// open in a browser instead, which then holds a login it did not start), and automatic
+    /// return goes to a browser, which cannot open an app's own scheme as a web page.
     pub fn check_redirect(self, redirect_uri: &RedirectUri) -> Result<(), InvalidInput> {
         match self {
             Self::Browser => Ok(()),
-            Self::AppToApp if redirect_uri.is_loopback_http() => Err(InvalidInput::field(
+            Self::AppToApp if !redirect_uri.is_app_scheme() => Err(InvalidInput::field(
                 FIELD,
-                "`APP_TO_APP` returns the user to an app: the redirect URI must be an app scheme (`myapp://…`) or an https universal / app link, not `http://localhost`",
+                "`APP_TO_APP` returns the user to an app: the redirect URI must be an app scheme (`myapp://…`), not a web address",
             )),
             Self::AppToApp => Ok(()),
             Self::AutomaticReturn if redirect_uri.is_app_scheme() => Err(InvalidInput::field(
@@ -145,7 +146,7 @@ mod tests {
         let web = uri("https://x.no/cb");
         assert!(LoginFlow::AppToApp.check_redirect(&local).is_err());
         assert!(LoginFlow::AppToApp.check_redirect(&app).is_ok());
-        assert!(LoginFlow::AppToApp.check_redirect(&web).is_ok());
+        assert!(LoginFlow::AppToApp.check_redirect(&web).is_err());
         assert!(LoginFlow::AutomaticReturn.check_redirect(&app).is_err());
         assert!(LoginFlow::AutomaticReturn.check_redirect(&local).is_ok());
         assert!(LoginFlow::Browser.check_redirect(&app).is_ok());

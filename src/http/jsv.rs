@@ -2,8 +2,9 @@
 //! and `[a,b]`, with strings left unquoted unless they need it.
 //!
 //! A string (value or key) is written in double quotes, with each inner `"` doubled, when it
-//! is empty, starts or ends with whitespace, or holds any of `,` `:` `{` `}` `[` `]` `"` or a
-//! line break (ServiceStack.Text's escape characters).
+//! holds any of `"` `:` `,` `{` `}` `[` `]` or a line break (ServiceStack.Text's
+//! `JsWriter.EscapeChars`); the empty string is written `""` so that it differs from a
+//! missing value. Whitespace needs no quotes: JSV is whitespace-significant.
 //! Object members that are `null` are left out, as ServiceStack.Text does by default.
 
 use serde_json::Value;
@@ -51,10 +52,8 @@ fn write(out: &mut String, value: &Value) {
 }
 
 fn write_str(out: &mut String, text: &str) {
-    let needs_quotes = text.is_empty()
-        || text.starts_with(char::is_whitespace)
-        || text.ends_with(char::is_whitespace)
-        || text.contains([',', ':', '{', '}', '[', ']', '"', '\r', '\n']);
+    let needs_quotes =
+        text.is_empty() || text.contains(['"', ':', ',', '{', '}', '[', ']', '\r', '\n']);
     if needs_quotes {
         out.push('"');
         out.push_str(&text.replace('"', "\"\""));
@@ -81,8 +80,8 @@ mod tests {
         let cases = [
             ("plain text", "plain text"),
             ("", "\"\""),
-            (" lead", "\" lead\""),
-            ("trail ", "\"trail \""),
+            (" lead", " lead"),
+            ("trail ", "trail "),
             ("a,b", "\"a,b\""),
             ("2026-12-02T12:00:00Z", "\"2026-12-02T12:00:00Z\""),
             ("{x}", "\"{x}\""),
