@@ -7,7 +7,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{InvalidInput, Timestamp, parse_sub};
+use super::{InvalidInput, LoginSecret, Timestamp, parse_sub};
 
 /// The largest body a consent revocation may have.
 pub const MAX_CONSENT_BODY_BYTES: usize = 8 * 1024;
@@ -19,37 +19,29 @@ const CLOCK_LEEWAY_SECS: i64 = 60;
 const MAX_EVENT_AGE_SECS: i64 = 24 * 3600;
 
 /// The random secret in the path of an organization's consent revocation URL (256 bits,
-/// base64url). Never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ConsentSecret(String);
+/// base64url, like a login's secrets). Never printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentSecret(LoginSecret);
 
 impl ConsentSecret {
     pub fn generate() -> Result<Self, getrandom::Error> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        LoginSecret::generate().map(Self)
     }
 
     /// A secret read back from the database.
     pub fn stored(value: String) -> Self {
-        Self(value)
+        Self(LoginSecret::stored(value))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// Whether `presented` is this secret; takes the same time whatever it holds.
     pub fn matches(&self, presented: &str) -> bool {
-        let stored = Sha256::digest(self.0.as_bytes());
+        let stored = Sha256::digest(self.as_str().as_bytes());
         let presented = Sha256::digest(presented.as_bytes());
         bool::from(stored.ct_eq(&presented))
-    }
-}
-
-impl std::fmt::Debug for ConsentSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ConsentSecret(..)")
     }
 }
 
