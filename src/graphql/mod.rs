@@ -6,6 +6,7 @@
 //! result; doc comments on types and fields become the descriptions GraphiQL shows.
 
 mod audit;
+mod documents;
 pub mod error;
 mod limits;
 mod loaders;
@@ -13,6 +14,8 @@ mod login;
 mod orgs;
 mod scalars;
 mod users;
+
+pub use documents::DocumentCache;
 
 use std::sync::Arc;
 

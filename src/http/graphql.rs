@@ -20,7 +20,7 @@ use super::client_addr::{Client, client_addr};
 use super::error::HttpError;
 use super::extract::{body_bytes, caller, is_json};
 use crate::app::App;
-use crate::graphql::{AppSchema, MAX_BATCH};
+use crate::graphql::{AppSchema, DocumentCache, MAX_BATCH};
 
 /// A request-level failure, in the shape GraphQL clients read.
 fn failure(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -40,6 +40,7 @@ fn invalid(message: impl Into<String>) -> Response {
 pub async fn post(
     State(app): State<Arc<App>>,
     State(schema): State<AppSchema>,
+    State(documents): State<Arc<DocumentCache>>,
     request: Request,
 ) -> Response {
     if !is_json(request.headers()) {
@@ -62,6 +63,7 @@ pub async fn post(
         Ok(batch) => batch,
         Err(message) => return invalid(message),
     };
+    let batch = documents.prepare_batch(batch);
     let response = match schema.execute_batch(batch.data(caller).data(addr)).await {
         BatchResponse::Single(response) => BatchResponse::Single(with_codes(response)),
         BatchResponse::Batch(responses) => {
@@ -104,15 +106,16 @@ fn parse_one(value: Value) -> Result<GqlRequest, String> {
 pub async fn get(
     State(app): State<Arc<App>>,
     State(schema): State<AppSchema>,
+    State(documents): State<Arc<DocumentCache>>,
     Client(addr): Client,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let request = match parse_query_string(query.as_deref().unwrap_or_default()) {
-        Ok(request) => request,
+    let mut request = match parse_query_string(query.as_deref().unwrap_or_default()) {
+        Ok(request) => documents.prepare(request),
         Err(message) => return invalid(message),
     };
-    if is_mutation(&request) {
+    if is_mutation(&mut request) {
         let mut response = failure(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
@@ -164,11 +167,12 @@ fn parse_query_string(query_string: &str) -> Result<GqlRequest, String> {
 
 /// Whether the operation the request selects is a mutation (unparsable documents are left
 /// to the executor, which reports them).
-fn is_mutation(request: &GqlRequest) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+fn is_mutation(request: &mut GqlRequest) -> bool {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return false;
     };
-    let selected = match &request.operation_name {
+    let selected = match &operation_name {
         Some(name) => document
             .operations
             .iter()

@@ -29,17 +29,19 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::graphql::AppSchema;
+use crate::graphql::{AppSchema, DocumentCache};
 use error::HttpError;
 
 /// The largest request body the server reads (REST and GraphQL alike).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// What handlers can extract: the app, and the GraphQL schema built over it.
+/// What handlers can extract: the app, the GraphQL schema built over it, and the parsed
+/// documents of the queries it has seen.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: AppSchema,
+    pub documents: Arc<DocumentCache>,
 }
 
 /// Every route of the server.
@@ -76,7 +78,11 @@ pub fn router(app: Arc<App>) -> Router {
             timeout::limit_request_time,
         ))
         .layer(axum::middleware::from_fn(log::log_request))
-        .with_state(AppState { app, schema })
+        .with_state(AppState {
+            app,
+            schema,
+            documents: Arc::default(),
+        })
 }
 
 /// Serves the REST and GraphQL API on `listener` until `shutdown` completes, then lets the

@@ -9,6 +9,7 @@ mod cli;
 mod consent;
 mod db_faults;
 mod graphiql;
+mod graphql_documents;
 mod graphql_http;
 mod helpers;
 mod instances;
