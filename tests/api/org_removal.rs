@@ -18,6 +18,7 @@ const USERS: &str = "query($o: String!) { users(orgId: $o, limit: 100) { items {
 /// The organization's users as the admin lists them.
 async fn users_of(app: &TestApp) -> Vec<Value> {
     let body = admin(app, USERS, json!({ "o": ORG_ID })).await;
+    assert!(body["errors"].is_null(), "{body}");
     let page = &body["data"]["users"];
     assert_eq!(
         page["pagination"]["total"],
