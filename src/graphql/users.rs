@@ -243,7 +243,8 @@ impl UserQuery {
         with_relations_one(app, ctx.look_ahead(), user).await
     }
 
-    /// An organization's users, oldest first, a page at a time (admin).
+    /// An organization's users, oldest first, a page at a time (admin). The users of an
+    /// organization whose configuration was removed are listed too, until a purge.
     async fn users(
         &self,
         ctx: &Context<'_>,
