@@ -2,7 +2,7 @@
 //! organization's revocation URL, and the revocation itself in one transaction.
 
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::audit::NewAuditRow;
@@ -24,56 +24,51 @@ pub async fn find_secret(pool: &super::DbPool, org_id: &OrgId) -> Result<Option<
     Ok(secret.map(ConsentSecret::stored))
 }
 
-/// The organization's secret, storing `fresh` first when it has none; `None` when the
-/// organization does not exist. Concurrent callers all get the one secret stored first.
+/// The organization's secret, storing `fresh` first when it has none (the caller checked
+/// the organization). Concurrent callers all get the one secret stored first.
 pub async fn ensure_secret(
     pool: &super::DbPool,
     org_id: &OrgId,
     fresh: &ConsentSecret,
     now: Timestamp,
-) -> Result<Option<ConsentSecret>> {
-    let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
-        diesel::insert_into(consent_webhooks::table)
-            .values((
-                consent_webhooks::org_id.eq(org_id.as_str()),
-                consent_webhooks::secret.eq(fresh.as_str()),
-                consent_webhooks::created_at.eq(now.naive_utc()),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await
-    ))?;
-    if !super::unless_violated(outcome, DatabaseErrorKind::ForeignKeyViolation)? {
-        return Ok(None);
-    }
-    find_secret(pool, org_id).await
+) -> Result<ConsentSecret> {
+    with_conn!(pool, |conn| diesel::insert_into(consent_webhooks::table)
+        .values((
+            consent_webhooks::org_id.eq(org_id.as_str()),
+            consent_webhooks::secret.eq(fresh.as_str()),
+            consent_webhooks::created_at.eq(now.naive_utc()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await)?;
+    find_secret(pool, org_id)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("the consent secret vanished")))
 }
 
-/// Replaces the organization's secret with `fresh` (the old URL stops working); `false`
-/// when the organization does not exist.
+/// Replaces the organization's secret with `fresh` (the old URL stops working; the caller
+/// checked the organization).
 pub async fn replace_secret(
     pool: &super::DbPool,
     org_id: &OrgId,
     fresh: &ConsentSecret,
     now: Timestamp,
-) -> Result<bool> {
-    let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
-        diesel::insert_into(consent_webhooks::table)
-            .values((
-                consent_webhooks::org_id.eq(org_id.as_str()),
-                consent_webhooks::secret.eq(fresh.as_str()),
-                consent_webhooks::created_at.eq(now.naive_utc()),
-            ))
-            .on_conflict(consent_webhooks::org_id)
-            .do_update()
-            .set((
-                consent_webhooks::secret.eq(fresh.as_str()),
-                consent_webhooks::created_at.eq(now.naive_utc()),
-            ))
-            .execute(conn)
-            .await
-    ))?;
-    super::unless_violated(outcome, DatabaseErrorKind::ForeignKeyViolation)
+) -> Result<()> {
+    with_conn!(pool, |conn| diesel::insert_into(consent_webhooks::table)
+        .values((
+            consent_webhooks::org_id.eq(org_id.as_str()),
+            consent_webhooks::secret.eq(fresh.as_str()),
+            consent_webhooks::created_at.eq(now.naive_utc()),
+        ))
+        .on_conflict(consent_webhooks::org_id)
+        .do_update()
+        .set((
+            consent_webhooks::secret.eq(fresh.as_str()),
+            consent_webhooks::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)
+        .await)?;
+    Ok(())
 }
 
 /// What a revocation did.
@@ -95,15 +90,18 @@ pub enum Revoked {
 /// given and family name, e-mail and its verification, phone number) of the identity's
 /// user and the phone number the identity remembers, ends every open session of the user,
 /// and records the `consent.revoked` event. The user, its id and the link stay.
+///
+/// The identity is the one of `environment` (the organization's), or, for an organization
+/// whose configuration was removed (`None`), the one with this `sub` that logged in last.
 pub async fn revoke(
     pool: &super::DbPool,
     org_id: &OrgId,
-    environment: Environment,
+    environment: Option<Environment>,
     revocation: &ConsentRevocation,
     now: Timestamp,
 ) -> Result<Revoked> {
     let org = org_id.as_str();
-    let env = environment.as_str();
+    let env = environment.map(Environment::as_str);
     let sub = revocation.sub.as_str();
     let at = now.naive_utc();
     // `iat` has whole seconds: a login within its second may have preceded the event.
@@ -113,13 +111,24 @@ pub async fn revoke(
         .naive_utc();
     let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
         conn.transaction(async |conn| {
-            let identity: Option<(String, chrono::NaiveDateTime)> = vipps_identities::table
-                .find((org, env, sub))
-                .select((vipps_identities::user_id, vipps_identities::last_login_at))
+            let mut identity = vipps_identities::table
+                .filter(vipps_identities::org_id.eq(org))
+                .filter(vipps_identities::sub.eq(sub))
+                .into_boxed();
+            if let Some(env) = env {
+                identity = identity.filter(vipps_identities::environment.eq(env));
+            }
+            let identity: Option<(String, String, chrono::NaiveDateTime)> = identity
+                .order(vipps_identities::last_login_at.desc())
+                .select((
+                    vipps_identities::environment,
+                    vipps_identities::user_id,
+                    vipps_identities::last_login_at,
+                ))
                 .first(conn)
                 .await
                 .optional()?;
-            let Some((user_id, last_login_at)) = identity else {
+            let Some((env, user_id, last_login_at)) = identity else {
                 return Ok(None);
             };
             if last_login_at >= superseded_from {
@@ -137,7 +146,7 @@ pub async fn revoke(
                 ))
                 .execute(conn)
                 .await?;
-            diesel::update(vipps_identities::table.find((org, env, sub)))
+            diesel::update(vipps_identities::table.find((org, env.as_str(), sub)))
                 .set(vipps_identities::phone_number.eq(None::<String>))
                 .execute(conn)
                 .await?;

@@ -2,10 +2,10 @@
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::models::OrgRow;
-use super::schema::vipps_orgs;
+use super::schema::{consent_webhooks, sessions, users, vipps_identities, vipps_orgs};
 use super::{read_conn, with_conn};
 use crate::domain::{OrgFilter, OrgId, Page, PageRequest, Timestamp, VippsOrg};
 use crate::error::{Error, Result};
@@ -107,12 +107,45 @@ pub async fn update_if_unchanged(
     Ok(updated == 1)
 }
 
-/// Deletes the organization; `Ok(false)` when there was none.
-pub async fn delete(pool: &super::DbPool, org_id: &OrgId) -> Result<bool> {
-    let deleted = with_conn!(pool, |conn| diesel::delete(
-        vipps_orgs::table.find(org_id.as_str())
-    )
-    .execute(conn)
-    .await)?;
-    Ok(deleted == 1)
+/// What removing an organization's configuration did.
+pub struct Removed {
+    /// Whether there was a configuration to remove.
+    pub configuration: bool,
+    /// How many users the purge erased (0 without a purge).
+    pub users_purged: usize,
+}
+
+/// Deletes the organization's configuration; its pending login attempts go with it, its
+/// users, Vipps identities and consent revocation secret stay. With `purge_users` the
+/// users (their identities and sessions with them), any identity left in the organization
+/// and the secret go too, in the same transaction.
+pub async fn delete(pool: &super::DbPool, org_id: &OrgId, purge_users: bool) -> Result<Removed> {
+    let org = org_id.as_str();
+    let (configuration, users_purged) = with_conn!(pool, |conn| conn
+        .transaction(async |conn| {
+            let configuration = diesel::delete(vipps_orgs::table.find(org))
+                .execute(conn)
+                .await?;
+            if !purge_users {
+                return Ok((configuration, 0));
+            }
+            diesel::delete(sessions::table.filter(sessions::org_id.eq(org)))
+                .execute(conn)
+                .await?;
+            diesel::delete(vipps_identities::table.filter(vipps_identities::org_id.eq(org)))
+                .execute(conn)
+                .await?;
+            let users_purged = diesel::delete(users::table.filter(users::org_id.eq(org)))
+                .execute(conn)
+                .await?;
+            diesel::delete(consent_webhooks::table.find(org))
+                .execute(conn)
+                .await?;
+            Ok::<_, DieselError>((configuration, users_purged))
+        })
+        .await)?;
+    Ok(Removed {
+        configuration: configuration == 1,
+        users_purged,
+    })
 }

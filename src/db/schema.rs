@@ -100,8 +100,9 @@ diesel::table! {
     }
 }
 
+// No foreign key behind it (users outlive a removed configuration): an inner join keeps
+// only the users of organizations that have one.
 diesel::joinable!(users -> vipps_orgs (org_id));
-diesel::joinable!(consent_webhooks -> vipps_orgs (org_id));
 diesel::joinable!(vipps_identities -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(

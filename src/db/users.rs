@@ -248,16 +248,15 @@ fn candidates(matches: Vec<MatchRow>, profile: &LoginProfile) -> Vec<String> {
         .collect()
 }
 
-/// Stores a user an administrator registered.
-pub async fn insert(pool: &super::DbPool, user: &User) -> Result<bool> {
+/// Stores a user an administrator registered (the caller checked the organization: users
+/// reference none, as they outlive its configuration).
+pub async fn insert(pool: &super::DbPool, user: &User) -> Result<()> {
     let row = UserRow::from(user);
-    let outcome = with_conn!(pool, |conn| Ok::<_, DieselError>(
-        diesel::insert_into(users::table)
-            .values(&row)
-            .execute(conn)
-            .await
-    ))?;
-    super::unless_violated(outcome, DatabaseErrorKind::ForeignKeyViolation)
+    with_conn!(pool, |conn| diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)
+        .await)?;
+    Ok(())
 }
 
 /// A user that `new` would duplicate: same organization and same phone number or e-mail.

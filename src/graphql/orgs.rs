@@ -218,11 +218,11 @@ pub struct VippsOrgPage {
 /// The answer to a deletion.
 #[derive(SimpleObject)]
 pub struct DeletedVippsOrg {
-    /// The id of the deleted organization; it can be used again.
+    /// The id of the organization whose configuration was removed; it can be used again.
     org_id: String,
     /// Always `true`.
     deleted: bool,
-    /// When the organization was deleted.
+    /// When the configuration was removed.
     deleted_at: DateTime,
 }
 
@@ -444,15 +444,23 @@ impl OrgMutation {
         Ok(VippsOrg(orgs::get(app, &org_id).await?))
     }
 
-    /// Deletes an organization configuration; its `orgId` becomes free. Needs the admin token.
+    /// Removes an organization's Vipps configuration; its `orgId` becomes free. Pending logins
+    /// and sessions end; its users, their Vipps identities and the audit trail stay, and
+    /// re-creating the `orgId` finds them. With `purgeUsers: true` the users, identities and
+    /// sessions are erased as well (also after an earlier removal). Needs the admin token.
     async fn delete_vipps_org(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The organization's id.")] org_id: String,
+        #[graphql(
+            default = false,
+            desc = "Also erase the organization's users, their Vipps identities and sessions."
+        )]
+        purge_users: bool,
     ) -> Result<DeletedVippsOrg> {
         let admin = require_admin(ctx)?;
         let org_id = OrgId::parse(&org_id)?;
-        let deleted_at = orgs::delete(app(ctx)?, admin, &org_id).await?;
+        let deleted_at = orgs::delete(app(ctx)?, admin, &org_id, purge_users).await?;
         Ok(DeletedVippsOrg {
             org_id: org_id.to_string(),
             deleted: true,

@@ -19,8 +19,9 @@ type Result<T> = std::result::Result<T, GqlError>;
 /// A user of an organization, linked to Vipps identities by logins.
 pub struct User {
     user: domain::User,
-    /// The organization, when the selection asks for it (see [`with_relations`]).
-    org: Option<domain::VippsOrg>,
+    /// The organization (`None` inside when its configuration was removed), when the
+    /// selection asks for it (see [`with_relations`]).
+    org: Option<Option<domain::VippsOrg>>,
     /// The identities, when the selection asks for them (see [`with_relations`]).
     identities: Option<Vec<domain::VippsIdentity>>,
 }
@@ -58,9 +59,7 @@ pub(super) async fn with_relations(
     Ok(users
         .into_iter()
         .map(|user| User {
-            org: orgs
-                .as_ref()
-                .and_then(|orgs| orgs.get(&user.org_id).cloned()),
+            org: orgs.as_ref().map(|orgs| orgs.get(&user.org_id).cloned()),
             identities: identities
                 .as_mut()
                 .map(|found| found.remove(&user.id).unwrap_or_default()),
@@ -88,15 +87,16 @@ impl User {
         self.user.id.as_str()
     }
 
-    /// The organization the user belongs to.
-    async fn org(&self) -> Result<VippsOrg> {
-        self.org.clone().map(VippsOrg).ok_or_else(|| {
+    /// The organization the user belongs to; `null` while its Vipps configuration is removed
+    /// (the user is kept, and a re-created `orgId` finds it).
+    async fn org(&self) -> Result<Option<VippsOrg>> {
+        let org = self.org.clone().ok_or_else(|| {
             Error::Internal(anyhow::anyhow!(
                 "the organization of user {} was not loaded",
                 self.user.id
             ))
-            .into()
-        })
+        })?;
+        Ok(org.map(VippsOrg))
     }
 
     /// The Vipps identities linked to the user (one per environment and `sub`).
@@ -243,7 +243,8 @@ impl UserQuery {
         with_relations_one(app, ctx.look_ahead(), user).await
     }
 
-    /// An organization's users, oldest first, a page at a time (admin).
+    /// An organization's users, oldest first, a page at a time (admin). The users of an
+    /// organization whose configuration was removed are listed too, until a purge.
     async fn users(
         &self,
         ctx: &Context<'_>,

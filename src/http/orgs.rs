@@ -227,6 +227,36 @@ fn parse_list_query(query: &str) -> Result<(OrgFilter, PageRequest), InvalidInpu
     Ok((filter, PageRequest::parse(page, limit)?))
 }
 
+/// `purge_users` (`true` or `false`, at most once); any other parameter is refused, so a
+/// misspelt purge never passes for a plain removal.
+fn parse_delete_query(query: &str) -> Result<bool, InvalidInput> {
+    let mut purge_users = None;
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if key != "purge_users" {
+            return Err(InvalidInput::request(
+                "the only query parameter is `purge_users`",
+            ));
+        }
+        if purge_users.is_some() {
+            return Err(InvalidInput::field(
+                "purge_users",
+                "must be given at most once",
+            ));
+        }
+        purge_users = Some(match value.as_ref() {
+            "true" => true,
+            "false" => false,
+            _ => {
+                return Err(InvalidInput::field(
+                    "purge_users",
+                    "must be `true` or `false`",
+                ));
+            }
+        });
+    }
+    Ok(purge_users.unwrap_or(false))
+}
+
 fn whole_number(field: &'static str, value: &str) -> Result<i64, InvalidInput> {
     value
         .parse()
@@ -287,13 +317,16 @@ pub async fn update(
     Ok(Json(org_object(&org, &fields)))
 }
 
-/// `DELETE /api/v1/vipps-orgs/{org_id}` (admin).
+/// `DELETE /api/v1/vipps-orgs/{org_id}[?purge_users=true]` (admin): removes the
+/// configuration and keeps the users; `purge_users=true` erases them as well.
 pub async fn delete(
     State(app): State<Arc<App>>,
     AdminAuth(admin): AdminAuth,
     OrgIdPath(org_id): OrgIdPath,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, HttpError> {
-    let deleted_at = orgs::delete(&app, &admin, &org_id).await?;
+    let purge_users = parse_delete_query(query.as_deref().unwrap_or_default())?;
+    let deleted_at = orgs::delete(&app, &admin, &org_id, purge_users).await?;
     Ok(Json(
         json!({ "org_id": org_id.as_str(), "deleted": true, "deleted_at": deleted_at.to_rfc3339() }),
     ))

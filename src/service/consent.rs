@@ -12,16 +12,16 @@ use crate::error::{Missing, Result};
 use crate::service::{audit, orgs};
 
 /// The path of the organization's revocation URL (`/vipps/consent/<org_id>/<secret>`),
-/// made on first use (one statement once it exists). The secret is the only credential of
-/// the URL: it is shown to admins and never logged.
+/// made on first use. The secret is the only credential of the URL: it is shown to admins
+/// and never logged. It outlives a removed configuration (the kept users' revocations still
+/// arrive), so a re-created organization has the URL registered at Vipps before.
 pub async fn path(app: &App, _admin: &Admin, org_id: &OrgId) -> Result<String> {
+    orgs::get(app, org_id).await?;
     let secret = match db::consent::find_secret(&app.db, org_id).await? {
         Some(secret) => secret,
         None => {
             let fresh = ConsentSecret::generate()?;
-            db::consent::ensure_secret(&app.db, org_id, &fresh, Timestamp::now())
-                .await?
-                .ok_or_else(|| Missing::Org(org_id.clone()))?
+            db::consent::ensure_secret(&app.db, org_id, &fresh, Timestamp::now()).await?
         }
     };
     Ok(format!("/vipps/consent/{org_id}/{}", secret.as_str()))
@@ -39,10 +39,9 @@ pub async fn url(app: &App, admin: &Admin, org_id: &OrgId) -> Result<String> {
 
 /// Gives the organization a new secret; the old URL answers 404 from now on.
 pub async fn rotate(app: &App, _admin: &Admin, org_id: &OrgId) -> Result<()> {
+    orgs::get(app, org_id).await?;
     let fresh = ConsentSecret::generate()?;
-    if !db::consent::replace_secret(&app.db, org_id, &fresh, Timestamp::now()).await? {
-        return Err(Missing::Org(org_id.clone()).into());
-    }
+    db::consent::replace_secret(&app.db, org_id, &fresh, Timestamp::now()).await?;
     tracing::info!(%org_id, "consent revocation URL rotated");
     audit::record(
         app,
@@ -63,17 +62,12 @@ pub async fn check_secret(app: &App, org_id: &OrgId, secret: &str) -> Result<()>
 /// Applies a `CONSENT_REVOKED` event Vipps sent to the organization's URL (whose secret
 /// [`check_secret`] accepted): the identity's user loses the profile data Vipps gave, its
 /// sessions end, and the event is recorded, in one transaction. An unknown `sub`, or an
-/// identity that logged in again after the event was issued, changes nothing.
+/// identity that logged in again after the event was issued, changes nothing. The users of
+/// an organization whose configuration was removed are kept, and so are their revocations.
 pub async fn revoke(app: &App, org_id: &OrgId, revocation: &ConsentRevocation) -> Result<Revoked> {
-    let org = orgs::get(app, org_id).await?;
-    let outcome = db::consent::revoke(
-        &app.db,
-        org_id,
-        org.environment,
-        revocation,
-        Timestamp::now(),
-    )
-    .await?;
+    let environment = orgs::find(app, org_id).await?.map(|org| org.environment);
+    let outcome =
+        db::consent::revoke(&app.db, org_id, environment, revocation, Timestamp::now()).await?;
     match &outcome {
         Revoked::Cleared {
             user_id,

@@ -91,18 +91,42 @@ pub async fn update(
     Err(Clash::OrgBusy(org_id.clone()).into())
 }
 
-/// Deletes the organization and returns when it happened; its sessions end. The `org_id`
-/// is free again, and sessions issued before never come back with it.
-pub async fn delete(app: &App, _admin: &Admin, org_id: &OrgId) -> Result<Timestamp> {
+/// Removes the organization's configuration and returns when it happened: it vanishes from
+/// every read, its pending login attempts and its sessions end, and the `org_id` is free
+/// again. Its users, their Vipps identities and the audit trail stay: re-creating the
+/// `org_id` finds them, and sessions issued before never come back with it.
+///
+/// With `purge_users` the registry is erased as well (users, identities, sessions, the
+/// consent revocation secret), also when the configuration was removed before. `NOT_FOUND`
+/// when there was neither a configuration nor a user to erase.
+pub async fn delete(
+    app: &App,
+    _admin: &Admin,
+    org_id: &OrgId,
+    purge_users: bool,
+) -> Result<Timestamp> {
     let ended = db::sessions::end_for_org(&app.db, org_id, Timestamp::now()).await?;
-    if !db::orgs::delete(&app.db, org_id).await? {
+    let removed = db::orgs::delete(&app.db, org_id, purge_users).await?;
+    if !removed.configuration && removed.users_purged == 0 {
         return Err(Missing::Org(org_id.clone()).into());
     }
-    tracing::info!(%org_id, "vipps org deleted");
+    tracing::info!(
+        %org_id,
+        configuration = removed.configuration,
+        purge_users,
+        users_purged = removed.users_purged,
+        "vipps org deleted"
+    );
     audit::record(
         app,
-        NewAuditEvent::new(org_id, AuditKind::OrgDeleted, Actor::Admin, None)
-            .with_detail(serde_json::json!({ "sessions_ended": ended })),
+        NewAuditEvent::new(org_id, AuditKind::OrgDeleted, Actor::Admin, None).with_detail(
+            serde_json::json!({
+                "configuration_removed": removed.configuration,
+                "purge_users": purge_users,
+                "users_purged": removed.users_purged,
+                "sessions_ended": ended,
+            }),
+        ),
     )
     .await?;
     Ok(Timestamp::now())

@@ -168,9 +168,7 @@ pub async fn create(app: &App, _admin: &Admin, new: NewUser) -> Result<User> {
         updated_at: now,
         last_login_at: None,
     };
-    if !db::users::insert(&app.db, &user).await? {
-        return Err(Missing::Org(user.org_id.clone()).into());
-    }
+    db::users::insert(&app.db, &user).await?;
     tracing::info!(org_id = %user.org_id, user_id = %user.id, "user registered");
     audit::record(
         app,

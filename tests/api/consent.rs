@@ -13,6 +13,7 @@ use vipps_identity::domain::Timestamp;
 use crate::audit::all_events;
 use crate::helpers::{Auth, TestApp, TestResponse, login_config, org_body};
 use crate::rig::{LoginRig, ORG_ID};
+use crate::sessions::recreate_org;
 
 const LOGIN: &str = "mutation($input: CompleteVippsLoginInput!) { completeVippsLogin(input: $input) { sessionToken user { id } vippsUserInfo { subjectIdentifier } } }";
 const PROFILE: &str = "query($id: String!) { user(id: $id) { id name givenName familyName email emailVerified phoneNumber } }";
@@ -406,4 +407,61 @@ async fn garbage_is_refused_with_400_and_a_big_body_with_413() {
             .await
             .is_empty()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn revocations_reach_the_kept_users_of_a_removed_configuration_until_a_purge() {
+    let rig = LoginRig::new().await;
+    let kari = login(&rig).await;
+    let url = consent_url(&rig.app, ORG_ID).await;
+    let org_path = format!("/api/v1/vipps-orgs/{ORG_ID}");
+    let removed = rig
+        .app
+        .request("DELETE", &org_path, Auth::Admin, None, None)
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.text);
+    let rotated = rig
+        .app
+        .graphql(
+            Auth::Admin,
+            "mutation($o: String!) { rotateConsentRevocationSecret(orgId: $o) { orgId } }",
+            json!({ "o": ORG_ID }),
+        )
+        .await;
+    assert_eq!(
+        rotated["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "no configuration, no URL to rotate: {rotated}"
+    );
+
+    // Vipps stamps whole seconds: the revocation comes in a later second than the login.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = post(&rig.app, &url, &event(&kari.sub, Timestamp::now().unix())).await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let cleared = profile(&rig.app, &kari.user_id).await;
+    assert!(
+        cleared["name"].is_null() && cleared["phoneNumber"].is_null(),
+        "the kept user loses what Vipps gave: {cleared}"
+    );
+    let events = all_events(&rig.app, ORG_ID, None, 50).await;
+    assert_eq!(consent_events(&events).len(), 1, "{events:#?}");
+
+    // Re-created, the organization answers at the URL registered at Vipps before.
+    recreate_org(&rig).await;
+    assert_eq!(consent_url(&rig.app, ORG_ID).await, url);
+
+    // A purge takes the URL with the users.
+    let purged = rig
+        .app
+        .request(
+            "DELETE",
+            &format!("{org_path}?purge_users=true"),
+            Auth::Admin,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(purged.status, 200, "{}", purged.text);
+    post(&rig.app, &url, &event(&kari.sub, Timestamp::now().unix()))
+        .await
+        .problem(404, "NOT_FOUND");
 }

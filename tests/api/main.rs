@@ -23,6 +23,7 @@ mod maintenance;
 mod migrations;
 mod mock_vipps;
 mod ops;
+mod org_removal;
 mod orgs_graphql;
 mod orgs_rest;
 mod parity;

@@ -13,9 +13,9 @@ use crate::helpers::{Auth, TestApp, TestResponse, org_body};
 use crate::rig::{ALL_SCOPES, CLIENT_ID, LoginRig, ORG_ID, REDIRECT_URI, Redirect, error_code};
 
 /// A session a login handed out.
-struct Login {
-    token: String,
-    user_id: String,
+pub(crate) struct Login {
+    pub token: String,
+    pub user_id: String,
 }
 
 const COMPLETE: &str = "mutation($input: CompleteVippsLoginInput!) { completeVippsLogin(input: $input) { sessionToken sessionExpiresAt user { id } } }";
@@ -33,7 +33,7 @@ async fn complete(rig: &LoginRig, redirect: &Redirect) -> Value {
 }
 
 /// Logs in as the mock's user `index` through GraphQL.
-async fn login(rig: &LoginRig, index: usize) -> Login {
+pub(crate) async fn login(rig: &LoginRig, index: usize) -> Login {
     rig.mock
         .set_authorize(AuthorizeMode::Approve { user: index });
     let redirect = rig.approved_redirect().await;
@@ -49,7 +49,7 @@ async fn login(rig: &LoginRig, index: usize) -> Login {
 }
 
 /// Logs in as the mock's user `index` through the REST callback.
-async fn login_rest(rig: &LoginRig, index: usize) -> Login {
+pub(crate) async fn login_rest(rig: &LoginRig, index: usize) -> Login {
     rig.mock
         .set_authorize(AuthorizeMode::Approve { user: index });
     let redirect = rig.approved_redirect().await;
@@ -125,7 +125,7 @@ async fn introspect(app: &TestApp, token: &str) -> Value {
 }
 
 /// `me` and introspection both accept the session, as the user it was issued to.
-async fn assert_active(app: &TestApp, login: &Login, label: &str) {
+pub(crate) async fn assert_active(app: &TestApp, login: &Login, label: &str) {
     let body = me(app, &login.token).await;
     assert!(body["errors"].is_null(), "{label}: me refused: {body}");
     assert_eq!(body["data"]["me"]["id"], login.user_id.as_str(), "{label}");
@@ -135,7 +135,7 @@ async fn assert_active(app: &TestApp, login: &Login, label: &str) {
 }
 
 /// `me` refuses the token (`UNAUTHENTICATED`) and introspection says exactly `active: false`.
-async fn assert_ended(app: &TestApp, token: &str, label: &str) {
+pub(crate) async fn assert_ended(app: &TestApp, token: &str, label: &str) {
     let body = me(app, token).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{label}: {body}");
     let answer = introspect(app, token).await;
@@ -164,7 +164,7 @@ fn sign_as_server(app: &TestApp, template: &str, claims: &Value) -> String {
     jsonwebtoken::encode(&header, claims, &key).expect("sign")
 }
 
-async fn admin(app: &TestApp, query: &str, variables: Value) -> Value {
+pub(crate) async fn admin(app: &TestApp, query: &str, variables: Value) -> Value {
     app.graphql(Auth::Admin, query, variables).await
 }
 
@@ -365,7 +365,7 @@ async fn unlinking_an_identity_ends_its_sessions_and_the_last_one_ends_all() {
 
 /// How an administrator switches the organization on or off.
 #[derive(Debug, Clone, Copy)]
-enum Via {
+pub(crate) enum Via {
     GraphQl,
     Rest,
 }
@@ -458,14 +458,14 @@ async fn a_login_completing_while_vipps_is_switched_off_gets_no_live_session() {
     assert_eq!(error_code(&body), "VIPPS_DISABLED", "{body}");
 }
 
-/// Deletes the rig's organization through `via`.
-async fn delete_org(app: &TestApp, via: Via) {
+/// Removes the rig's organization through `via`, with its users when `purge_users`.
+pub(crate) async fn delete_org(app: &TestApp, via: Via, purge_users: bool) {
     match via {
         Via::GraphQl => {
             let body = admin(
                 app,
-                "mutation($id: String!) { deleteVippsOrg(orgId: $id) { deleted } }",
-                json!({ "id": ORG_ID }),
+                "mutation($id: String!, $purge: Boolean!) { deleteVippsOrg(orgId: $id, purgeUsers: $purge) { deleted } }",
+                json!({ "id": ORG_ID, "purge": purge_users }),
             )
             .await;
             assert_eq!(body["data"]["deleteVippsOrg"]["deleted"], true, "{body}");
@@ -474,7 +474,7 @@ async fn delete_org(app: &TestApp, via: Via) {
             let response = app
                 .request(
                     "DELETE",
-                    &format!("/api/v1/vipps-orgs/{ORG_ID}"),
+                    &format!("/api/v1/vipps-orgs/{ORG_ID}?purge_users={purge_users}"),
                     Auth::Admin,
                     None,
                     None,
@@ -485,30 +485,34 @@ async fn delete_org(app: &TestApp, via: Via) {
     }
 }
 
+/// Creates the rig's organization again: the same `org_id` and Vipps client as before.
+pub(crate) async fn recreate_org(rig: &LoginRig) {
+    let secret = rig.secret_dir.path().join("client_secret");
+    rig.app
+        .create_org(&org_body(
+            ORG_ID,
+            json!({
+                "client_id": CLIENT_ID,
+                "client_secret_ref": format!("file://{}", secret.display()),
+                "redirect_uri": REDIRECT_URI,
+                "scopes": ALL_SCOPES,
+                "token_endpoint_auth_method": "client_secret_basic",
+            }),
+        ))
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_deleted_and_recreated_org_does_not_revive_old_sessions() {
+async fn a_purged_and_recreated_org_does_not_revive_old_sessions() {
     for via in [Via::GraphQl, Via::Rest] {
         let rig = LoginRig::new().await;
         let ada = login(&rig, MockUser::ADA).await;
         let grace = login_rest(&rig, MockUser::GRACE).await;
-        delete_org(&rig.app, via).await;
+        delete_org(&rig.app, via, true).await;
         assert_ended(&rig.app, &ada.token, &format!("{via:?}: deleted")).await;
         assert_ended(&rig.app, &grace.token, &format!("{via:?}: deleted (REST)")).await;
 
-        // The same org_id, the same Vipps client: as the old organization was.
-        let secret = rig.secret_dir.path().join("client_secret");
-        rig.app
-            .create_org(&org_body(
-                ORG_ID,
-                json!({
-                    "client_id": CLIENT_ID,
-                    "client_secret_ref": format!("file://{}", secret.display()),
-                    "redirect_uri": REDIRECT_URI,
-                    "scopes": ALL_SCOPES,
-                    "token_endpoint_auth_method": "client_secret_basic",
-                }),
-            ))
-            .await;
+        recreate_org(&rig).await;
         assert_ended(&rig.app, &ada.token, &format!("{via:?}: re-created")).await;
         let old_user = admin(
             &rig.app,
@@ -518,7 +522,7 @@ async fn a_deleted_and_recreated_org_does_not_revive_old_sessions() {
         .await;
         assert!(
             old_user["data"]["user"].is_null(),
-            "{via:?}: the old user went with the org: {old_user}"
+            "{via:?}: the old user went with the purge: {old_user}"
         );
 
         // A user in the re-created org, then a login linking to it by phone number.
