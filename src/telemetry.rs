@@ -1,5 +1,7 @@
 //! Structured logs with `tracing`. Log lines never carry secrets or tokens.
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -10,9 +12,12 @@ use crate::config::LogFormat;
 const QUIET_TARGETS: [&str; 3] = ["tokio_postgres", "diesel", "diesel_async"];
 
 /// Installs the global subscriber: `RUST_LOG` filter (default `info`), pretty or JSON lines.
+/// Colours only on a terminal: in a file or a log collector they are noise, and writing
+/// them costs work on every line.
 pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(std::env::var("RUST_LOG").ok().as_deref()))
+        .with_ansi(std::io::stdout().is_terminal())
         .with_target(false);
     match format {
         LogFormat::Pretty => builder.init(),
