@@ -73,10 +73,28 @@ impl PgConnectOptions {
         let (rest, params) = take_tls_params(url)?;
         let mut config = tokio_postgres::Config::from_str(&rest)
             .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        // Whatever tokio-postgres read as `sslmode` must have been seen here too: a URL
+        // read two ways must not quietly weaken the mode.
+        if params.mode.is_none() && config.get_ssl_mode() != tokio_postgres::config::SslMode::Prefer
+        {
+            bail!("DATABASE_URL: `sslmode` could not be read unambiguously");
+        }
         let root = params.root_cert.as_deref().map(Roots::parse).transpose()?;
-        let mode = match (params.mode.unwrap_or(SslMode::Prefer), &root) {
-            (SslMode::Require, Some(_)) => SslMode::VerifyCa,
-            (mode, _) => mode,
+        let mode = match (params.mode, &root) {
+            // `system` trusts every public authority: only the host name ties the
+            // certificate to this server (libpq 16 insists on the same).
+            (None | Some(SslMode::VerifyFull), Some(Roots::System)) => SslMode::VerifyFull,
+            (Some(weaker), Some(Roots::System)) => bail!(
+                "sslrootcert=system needs sslmode=verify-full (not {weaker:?}): any public \
+                 certificate chains to the system store"
+            ),
+            (Some(SslMode::Disable | SslMode::Prefer), Some(Roots::File(_))) => {
+                bail!("sslrootcert is only used with sslmode=require, verify-ca or verify-full")
+            }
+            // A root certificate given is a root to check against (libpq: `require` with a
+            // root file verifies the chain).
+            (None | Some(SslMode::Require), Some(Roots::File(_))) => SslMode::VerifyCa,
+            (mode, _) => mode.unwrap_or(SslMode::Prefer),
         };
         config.ssl_mode(match mode {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
@@ -115,26 +133,37 @@ struct TlsParams {
 }
 
 /// Splits `sslmode` and `sslrootcert` off a URL, leaving every other byte as it was
-/// (tokio-postgres decodes the rest itself, and does not know the verifying modes).
+/// (tokio-postgres decodes the rest itself, and does not know the verifying modes). The
+/// query is found where tokio-postgres finds it: after the credentials, which run to the
+/// first `@`. A parameter given twice is refused.
 fn take_tls_params(url: &str) -> anyhow::Result<(String, TlsParams)> {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, query),
+    let credentials_end = url.find('@').map_or(0, |at| at + 1);
+    let (base, query) = match url[credentials_end..].find('?') {
+        Some(at) => url.split_at(credentials_end + at),
         None => return Ok((url.to_owned(), TlsParams::default())),
     };
+    let query = &query[1..];
     let mut params = TlsParams::default();
     let mut kept = Vec::new();
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = || {
-            percent_encoding::percent_decode_str(value)
+        let (raw_key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |text: &str| {
+            percent_encoding::percent_decode_str(text)
                 .decode_utf8()
-                .map(|value| value.into_owned())
-                .with_context(|| format!("DATABASE_URL: `{key}` is not valid UTF-8"))
+                .map(|text| text.into_owned())
+                .context("DATABASE_URL: a query parameter is not valid UTF-8")
         };
-        match key {
-            "sslmode" => params.mode = Some(decode()?.parse()?),
-            "sslrootcert" => params.root_cert = Some(decode()?),
-            _ => kept.push(pair),
+        let key = decode(raw_key)?;
+        let slot_taken = match key.as_str() {
+            "sslmode" => params.mode.replace(decode(value)?.parse()?).is_some(),
+            "sslrootcert" => params.root_cert.replace(decode(value)?).is_some(),
+            _ => {
+                kept.push(pair);
+                false
+            }
+        };
+        if slot_taken {
+            bail!("DATABASE_URL: `{key}` is given twice");
         }
     }
     let rest = if kept.is_empty() {
@@ -331,6 +360,45 @@ mod tests {
         );
         assert_eq!(params.mode, Some(SslMode::VerifyFull));
         assert_eq!(params.root_cert.as_deref(), Some("/etc/ca.pem"));
+    }
+
+    #[test]
+    fn the_query_is_found_after_the_credentials_and_keys_are_decoded() {
+        let (rest, params) =
+            take_tls_params("postgres://app:s3cr?t@db/app?ssl%6Dode=require").expect("parses");
+        assert_eq!(rest, "postgres://app:s3cr?t@db/app");
+        assert_eq!(params.mode, Some(SslMode::Require));
+        let parsed = PgConnectOptions::parse("postgres://app:s3cr?t@db/app?sslmode=require")
+            .expect("parses");
+        assert_eq!(parsed.mode, SslMode::Require);
+    }
+
+    #[test]
+    fn nothing_weakens_what_the_url_asks_for() {
+        let error = |url: &str| match PgConnectOptions::parse(url) {
+            Ok(parsed) => panic!("{url} should be refused, got {:?}", parsed.mode),
+            Err(error) => format!("{error:#}"),
+        };
+        assert!(error("postgres://db/app?sslmode=verify-full&sslmode=disable").contains("twice"));
+        assert!(
+            error("postgres://db/app?sslmode=verify-ca&sslrootcert=system").contains("verify-full")
+        );
+        assert!(
+            error("postgres://db/app?sslmode=require&sslrootcert=system").contains("verify-full")
+        );
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/api/fixtures/foreign-root.pem"
+        );
+        for mode in ["prefer", "disable"] {
+            let url = format!("postgres://db/app?sslmode={mode}&sslrootcert={root}");
+            assert!(error(&url).contains("only used with"), "{mode}");
+        }
+        let implied = format!("postgres://db/app?sslrootcert={root}");
+        assert_eq!(
+            PgConnectOptions::parse(&implied).expect("parses").mode,
+            SslMode::VerifyCa
+        );
     }
 
     #[test]
