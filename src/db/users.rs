@@ -2,8 +2,10 @@
 
 use std::collections::HashMap;
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{self, Bool, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::audit::NewAuditRow;
@@ -11,8 +13,8 @@ use super::models::{IdentityRow, ProfileChanges, UserRow};
 use super::schema::{audit_events, users, vipps_identities};
 use super::{read_conn, with_conn};
 use crate::domain::{
-    AuditKind, Environment, LoginProfile, NewUser, OrgId, Page, PageRequest, Timestamp, User,
-    UserFilter, UserId, VippsIdentity, same_person_name,
+    AuditKind, Environment, LoginProfile, NewUser, OrgId, Timestamp, User, UserCursor, UserId,
+    UserListRequest, UserPage, VippsIdentity, same_person_name,
 };
 use crate::error::{Error, Result};
 
@@ -290,23 +292,33 @@ pub async fn find(pool: &super::DbPool, id: &UserId) -> Result<Option<User>> {
     row.map(UserRow::into_domain).transpose()
 }
 
-/// One page of an organization's users, oldest first, and how many match: one statement
-/// (the total rides along as a window count), plus a count only for a page past the end.
-pub async fn list(
-    pool: &super::DbPool,
-    filter: &UserFilter,
-    page: PageRequest,
-) -> Result<Page<User>> {
+/// One page of an organization's users, oldest first by `(created_at, id)`: the users after
+/// the cursor, read along the `(org_id, created_at, id)` index, so a page deep in a large
+/// organization costs what the first one does (a page number still skips rows one by one).
+/// One statement fetches one row more than the page to learn whether another follows; the
+/// total is counted by a second one, only when asked for.
+pub async fn list(pool: &super::DbPool, request: &UserListRequest) -> Result<UserPage> {
+    let page = request.page;
     let offset = i64::try_from(page.offset()).map_err(|e| Error::Internal(e.into()))?;
-    let org = filter.org_id.as_str();
-    let pattern = filter.search.as_ref().map(|search| {
+    let limit = i64::from(page.limit());
+    let org = request.filter.org_id.as_str();
+    let search = request.filter.search.as_ref();
+    let pattern = search.map(|search| {
         let escaped = search
-            .to_lowercase()
+            .name_part
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
         format!("%{escaped}%")
     });
+    let phone = search
+        .and_then(|s| s.phone_number.as_ref())
+        .map(|p| p.as_str());
+    let email = search.and_then(|s| s.email.as_ref()).map(|e| e.as_str());
+    let after = request
+        .after
+        .as_ref()
+        .map(|cursor| (cursor.created_at.naive_utc(), cursor.id.as_str()));
     macro_rules! matching {
         () => {{
             let mut query = users::table.filter(users::org_id.eq(org)).into_boxed();
@@ -315,41 +327,54 @@ pub async fn list(
                     lower(users::name)
                         .like(pattern)
                         .escape('\\')
-                        .or(lower(users::email).like(pattern).escape('\\'))
-                        .or(users::phone_number.like(pattern).escape('\\')),
+                        .or(users::phone_number.eq(phone))
+                        .or(users::email.eq(email)),
                 );
             }
             query
         }};
     }
-    let (rows, total) = read_conn!(pool, |conn| {
-        let rows: QueryResult<Vec<(UserRow, i64)>> = matching!()
-            .order((users::created_at.asc(), users::id.asc()))
-            .limit(i64::from(page.limit()))
-            .offset(offset)
-            .select((UserRow::as_select(), diesel::dsl::count_star().over()))
-            .load(conn)
-            .await;
-        match rows {
-            Ok(rows) if rows.is_empty() && offset > 0 => matching!()
-                .count()
-                .get_result::<i64>(conn)
-                .await
-                .map(|total| (rows, total)),
-            Ok(rows) => {
-                let total = <[_]>::first(&rows).map_or(0, |(_, total)| *total);
-                Ok((rows, total))
-            }
-            Err(e) => Err(e),
+    let rows: Vec<UserRow> = read_conn!(pool, |conn| {
+        let mut query = matching!();
+        if let Some((created_at, id)) = after {
+            query = query.filter(
+                sql::<Bool>("(users.created_at, users.id) > (")
+                    .bind::<sql_types::Timestamp, _>(created_at)
+                    .sql(", ")
+                    .bind::<Text, _>(id)
+                    .sql(")"),
+            );
         }
+        query
+            .order((users::created_at.asc(), users::id.asc()))
+            .limit(limit + 1)
+            .offset(offset)
+            .select(UserRow::as_select())
+            .load(conn)
+            .await
     })?;
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(|(row, _)| row.into_domain())
-            .collect::<Result<_>>()?,
+    let total = if request.with_total {
+        let total: i64 = read_conn!(pool, |conn| matching!().count().get_result(conn).await)?;
+        Some(u64::try_from(total).unwrap_or_default())
+    } else {
+        None
+    };
+    let mut items = rows
+        .into_iter()
+        .map(UserRow::into_domain)
+        .collect::<Result<Vec<_>>>()?;
+    let more = items.len() > page.limit() as usize;
+    items.truncate(page.limit() as usize);
+    let next_cursor = if more {
+        items.last().map(UserCursor::of)
+    } else {
+        None
+    };
+    Ok(UserPage {
+        items,
         request: page,
-        total: u64::try_from(total).unwrap_or_default(),
+        next_cursor,
+        total,
     })
 }
 
