@@ -10,7 +10,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::audit::NewAuditRow;
 use super::models::{IdentityRow, ProfileChanges, UserRow};
-use super::schema::{audit_events, users, vipps_identities};
+use super::schema::{audit_events, org_user_counts, users, vipps_identities};
 use super::{read_conn, with_conn};
 use crate::domain::{
     AuditKind, Environment, LoginProfile, NewUser, OrgId, Timestamp, User, UserCursor, UserId,
@@ -296,7 +296,8 @@ pub async fn find(pool: &super::DbPool, id: &UserId) -> Result<Option<User>> {
 /// the cursor, read along the `(org_id, created_at, id)` index, so a page deep in a large
 /// organization costs what the first one does (a page number still skips rows one by one).
 /// One statement fetches one row more than the page to learn whether another follows; the
-/// total is counted by a second one, only when asked for.
+/// total takes a second one, only when asked for: the organization's count kept by the
+/// database (`org_user_counts`), or for a search a count of the matches.
 pub async fn list(pool: &super::DbPool, request: &UserListRequest) -> Result<UserPage> {
     let page = request.page;
     let offset = i64::try_from(page.offset()).map_err(|e| Error::Internal(e.into()))?;
@@ -353,11 +354,20 @@ pub async fn list(pool: &super::DbPool, request: &UserListRequest) -> Result<Use
             .load(conn)
             .await
     })?;
-    let total = if request.with_total {
-        let total: i64 = read_conn!(pool, |conn| matching!().count().get_result(conn).await)?;
-        Some(u64::try_from(total).unwrap_or_default())
-    } else {
-        None
+    let total = match (request.with_total, &pattern) {
+        (false, _) => None,
+        (true, None) => {
+            let parts: Vec<i64> = read_conn!(pool, |conn| org_user_counts::table
+                .filter(org_user_counts::org_id.eq(org))
+                .select(org_user_counts::users)
+                .load(conn)
+                .await)?;
+            Some(u64::try_from(parts.iter().sum::<i64>()).unwrap_or_default())
+        }
+        (true, Some(_)) => {
+            let total: i64 = read_conn!(pool, |conn| matching!().count().get_result(conn).await)?;
+            Some(u64::try_from(total).unwrap_or_default())
+        }
     };
     let mut items = rows
         .into_iter()
@@ -421,4 +431,53 @@ pub async fn unlink(pool: &super::DbPool, user_id: &UserId, sub: &str) -> Result
     )
     .execute(conn)
     .await)
+}
+
+/// Folds the count rows of at most `batch` organizations into one row each (PostgreSQL
+/// appends a row per statement that adds or removes users; SQLite keeps one per
+/// organization, so there is nothing to fold); returns how many organizations. Each
+/// organization is folded in one transaction: the rows it deletes are exactly the ones it
+/// sums, so rows appended meanwhile, or folded by another instance at the same time, are
+/// neither lost nor counted twice.
+pub async fn fold_user_counts(pool: &super::DbPool, batch: u32) -> Result<usize> {
+    let batch = i64::from(batch);
+    with_conn!(pool, |conn| {
+        let orgs: QueryResult<Vec<String>> = org_user_counts::table
+            .group_by(org_user_counts::org_id)
+            .having(diesel::dsl::count_star().gt(1))
+            .select(org_user_counts::org_id)
+            .limit(batch)
+            .load(conn)
+            .await;
+        match orgs {
+            Ok(orgs) => {
+                let mut folded = Ok(0);
+                for org in &orgs {
+                    folded = conn
+                        .transaction(async |conn| {
+                            let parts: Vec<i64> = diesel::delete(
+                                org_user_counts::table.filter(org_user_counts::org_id.eq(org)),
+                            )
+                            .returning(org_user_counts::users)
+                            .get_results(conn)
+                            .await?;
+                            diesel::insert_into(org_user_counts::table)
+                                .values((
+                                    org_user_counts::org_id.eq(org),
+                                    org_user_counts::users.eq(parts.iter().sum::<i64>()),
+                                ))
+                                .execute(conn)
+                                .await
+                        })
+                        .await
+                        .and(folded.map(|n: usize| n + 1));
+                    if folded.is_err() {
+                        break;
+                    }
+                }
+                folded
+            }
+            Err(error) => Err(error),
+        }
+    })
 }

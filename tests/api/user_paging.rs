@@ -6,6 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
+use vipps_identity::service::maintenance::fold_user_counts;
+
 use crate::helpers::{Auth, TestApp, org_body};
 
 const ORG: &str = "org_paging";
@@ -262,6 +264,36 @@ async fn imported_users_page_in_order_and_count_exactly() {
     .await;
     assert_eq!(total(&app, None).await, 6);
     assert_eq!(total(&app, Some("imported")).await, 5);
+
+    // Moving a user to another organization by hand counts on both sides; folding the
+    // count rows changes no total.
+    app.create_org(&org_body("org_other", json!({}))).await;
+    app.run_sql(&format!(
+        "UPDATE users SET org_id = 'org_other' WHERE id = '{}'",
+        ids[2]
+    ))
+    .await;
+    assert_eq!(total(&app, None).await, 5);
+    let folded = fold_user_counts(&app.app, 1).await.expect("fold");
+    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty());
+    assert_eq!(
+        folded > 0,
+        postgres,
+        "PostgreSQL appends count rows; SQLite updates one"
+    );
+    assert_eq!(fold_user_counts(&app.app, 1).await.expect("fold"), 0);
+    assert_eq!(total(&app, None).await, 5);
+    delete_user(&app, &ids[3]).await;
+    assert_eq!(total(&app, None).await, 4);
+    let other = app
+        .graphql(
+            Auth::Admin,
+            "{ users(orgId: \"org_other\") { items { id } pagination { total } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(other["data"]["users"]["pagination"]["total"], 1, "{other}");
+    assert_eq!(other["data"]["users"]["items"][0]["id"], ids[2].as_str());
 }
 
 #[tokio::test(flavor = "multi_thread")]
