@@ -129,27 +129,36 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
                                 .filter(vipps_identities::org_id.eq(org))
                                 .filter(vipps_identities::environment.eq(environment))
                         };
-                        let matches: Vec<MatchRow> = users::table
-                            .filter(users::org_id.eq(org))
-                            .filter(
-                                users::phone_number
-                                    .eq(phone)
-                                    .or(users::email
-                                        .eq(verified_email)
-                                        .and(users::email_verified.eq(true)))
-                                    .or(users::id.eq_any(
-                                        linked_here()
-                                            .filter(vipps_identities::phone_number.eq(phone))
-                                            .select(vipps_identities::user_id),
-                                    )),
-                            )
-                            .select((
-                                users::id,
-                                users::given_name,
-                                users::family_name,
-                                diesel::dsl::exists(
-                                    linked_here().filter(vipps_identities::user_id.eq(users::id)),
-                                ),
+                        // One indexed lookup per way of matching, united: an `OR` of
+                        // them would scan the organization's users.
+                        macro_rules! matching {
+                            ($condition:expr) => {
+                                users::table
+                                    .filter(users::org_id.eq(org))
+                                    .filter($condition)
+                                    .select((
+                                        users::id,
+                                        users::given_name,
+                                        users::family_name,
+                                        diesel::dsl::exists(
+                                            linked_here()
+                                                .filter(vipps_identities::user_id.eq(users::id)),
+                                        ),
+                                    ))
+                            };
+                        }
+                        let matches: Vec<MatchRow> = matching!(users::phone_number.eq(phone))
+                            .union(matching!(
+                                users::email
+                                    .eq(verified_email)
+                                    .and(users::email_verified.eq(true))
+                            ))
+                            .union(matching!(
+                                users::id.eq_any(
+                                    linked_here()
+                                        .filter(vipps_identities::phone_number.eq(phone))
+                                        .select(vipps_identities::user_id),
+                                )
                             ))
                             .load(conn)
                             .await?;
