@@ -451,42 +451,39 @@ pub async fn unlink(pool: &super::DbPool, user_id: &UserId, sub: &str) -> Result
 pub async fn fold_user_counts(pool: &super::DbPool, batch: u32) -> Result<usize> {
     let batch = i64::from(batch);
     with_conn!(pool, |conn| {
-        let orgs: QueryResult<Vec<String>> = org_user_counts::table
-            .group_by(org_user_counts::org_id)
-            .having(diesel::dsl::count_star().gt(1))
-            .select(org_user_counts::org_id)
-            .limit(batch)
-            .load(conn)
-            .await;
-        match orgs {
-            Ok(orgs) => {
-                let mut folded = Ok(0);
-                for org in &orgs {
-                    folded = conn
-                        .transaction(async |conn| {
-                            let parts: Vec<i64> = diesel::delete(
-                                org_user_counts::table.filter(org_user_counts::org_id.eq(org)),
-                            )
-                            .returning(org_user_counts::users)
-                            .get_results(conn)
-                            .await?;
-                            diesel::insert_into(org_user_counts::table)
-                                .values((
-                                    org_user_counts::org_id.eq(org),
-                                    org_user_counts::users.eq(parts.iter().sum::<i64>()),
-                                ))
-                                .execute(conn)
-                                .await
-                        })
-                        .await
-                        .and(folded.map(|n: usize| n + 1));
-                    if folded.is_err() {
-                        break;
+        let folded: QueryResult<usize> = async {
+            let orgs: Vec<String> = org_user_counts::table
+                .group_by(org_user_counts::org_id)
+                .having(diesel::dsl::count_star().gt(1))
+                .select(org_user_counts::org_id)
+                .limit(batch)
+                .load(conn)
+                .await?;
+            for org in &orgs {
+                conn.transaction(async |conn| {
+                    let parts: Vec<i64> = diesel::delete(
+                        org_user_counts::table.filter(org_user_counts::org_id.eq(org)),
+                    )
+                    .returning(org_user_counts::users)
+                    .get_results(conn)
+                    .await?;
+                    if parts.is_empty() {
+                        // Another instance folded them first.
+                        return Ok(0);
                     }
-                }
-                folded
+                    diesel::insert_into(org_user_counts::table)
+                        .values((
+                            org_user_counts::org_id.eq(org),
+                            org_user_counts::users.eq(parts.iter().sum::<i64>()),
+                        ))
+                        .execute(conn)
+                        .await
+                })
+                .await?;
             }
-            Err(error) => Err(error),
+            Ok(orgs.len())
         }
+        .await;
+        folded
     })
 }
