@@ -139,6 +139,46 @@ async fn cursor_paging_returns_every_user_once_while_users_come_and_go() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn cursor_paging_returns_every_user_once_while_another_client_writes() {
+    let app = std::sync::Arc::new(app_with_org().await);
+    let mut initial = Vec::new();
+    for n in 0..30 {
+        initial.push(create_user(&app, n).await);
+    }
+    // Another client, at the same time: adds users and deletes every third of the first ones.
+    let doomed: Vec<String> = initial.iter().step_by(3).cloned().collect();
+    let writer = {
+        let app = app.clone();
+        let doomed = doomed.clone();
+        tokio::spawn(async move {
+            for (n, id) in doomed.iter().enumerate() {
+                create_user(&app, 200 + n as u32).await;
+                delete_user(&app, id).await;
+            }
+        })
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (ids, next) = page(&app, 2, after.as_deref()).await;
+        seen.extend(ids);
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    writer.await.expect("the writer finished");
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "a user came twice: {seen:?}");
+    for id in initial.iter().filter(|id| !doomed.contains(id)) {
+        assert!(
+            seen.contains(id),
+            "user {id} was there throughout but not listed"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn cursors_belong_to_the_users_list_and_replace_page_numbers() {
     let app = app_with_org().await;
     for n in 0..3 {
