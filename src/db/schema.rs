@@ -93,6 +93,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    org_user_counts (id) {
+        id -> BigInt,
+        org_id -> Text,
+        users -> BigInt,
+    }
+}
+
+diesel::table! {
     consent_webhooks (org_id) {
         org_id -> Text,
         secret -> Text,
@@ -112,5 +120,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     vipps_identities,
     sessions,
     audit_events,
-    consent_webhooks
+    consent_webhooks,
+    org_user_counts
 );

@@ -2,17 +2,19 @@
 
 use std::collections::HashMap;
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{self, Bool, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::audit::NewAuditRow;
 use super::models::{IdentityRow, ProfileChanges, UserRow};
-use super::schema::{audit_events, users, vipps_identities};
+use super::schema::{audit_events, org_user_counts, users, vipps_identities};
 use super::{read_conn, with_conn};
 use crate::domain::{
-    AuditKind, Environment, LoginProfile, NewUser, OrgId, Page, PageRequest, Timestamp, User,
-    UserFilter, UserId, VippsIdentity, same_person_name,
+    AuditKind, Environment, LoginProfile, NewUser, OrgId, Timestamp, User, UserCursor, UserId,
+    UserListRequest, UserPage, VippsIdentity, same_person_name,
 };
 use crate::error::{Error, Result};
 
@@ -127,27 +129,36 @@ pub async fn link(pool: &super::DbPool, link: &LoginLink<'_>) -> Result<LinkOutc
                                 .filter(vipps_identities::org_id.eq(org))
                                 .filter(vipps_identities::environment.eq(environment))
                         };
-                        let matches: Vec<MatchRow> = users::table
-                            .filter(users::org_id.eq(org))
-                            .filter(
-                                users::phone_number
-                                    .eq(phone)
-                                    .or(users::email
-                                        .eq(verified_email)
-                                        .and(users::email_verified.eq(true)))
-                                    .or(users::id.eq_any(
-                                        linked_here()
-                                            .filter(vipps_identities::phone_number.eq(phone))
-                                            .select(vipps_identities::user_id),
-                                    )),
-                            )
-                            .select((
-                                users::id,
-                                users::given_name,
-                                users::family_name,
-                                diesel::dsl::exists(
-                                    linked_here().filter(vipps_identities::user_id.eq(users::id)),
-                                ),
+                        // One indexed lookup per way of matching, united: an `OR` of
+                        // them would scan the organization's users.
+                        macro_rules! matching {
+                            ($condition:expr) => {
+                                users::table
+                                    .filter(users::org_id.eq(org))
+                                    .filter($condition)
+                                    .select((
+                                        users::id,
+                                        users::given_name,
+                                        users::family_name,
+                                        diesel::dsl::exists(
+                                            linked_here()
+                                                .filter(vipps_identities::user_id.eq(users::id)),
+                                        ),
+                                    ))
+                            };
+                        }
+                        let matches: Vec<MatchRow> = matching!(users::phone_number.eq(phone))
+                            .union(matching!(
+                                users::email
+                                    .eq(verified_email)
+                                    .and(users::email_verified.eq(true))
+                            ))
+                            .union(matching!(
+                                users::id.eq_any(
+                                    linked_here()
+                                        .filter(vipps_identities::phone_number.eq(phone))
+                                        .select(vipps_identities::user_id),
+                                )
                             ))
                             .load(conn)
                             .await?;
@@ -289,23 +300,34 @@ pub async fn find(pool: &super::DbPool, id: &UserId) -> Result<Option<User>> {
     row.map(UserRow::into_domain).transpose()
 }
 
-/// One page of an organization's users, oldest first, and how many match: one statement
-/// (the total rides along as a window count), plus a count only for a page past the end.
-pub async fn list(
-    pool: &super::DbPool,
-    filter: &UserFilter,
-    page: PageRequest,
-) -> Result<Page<User>> {
+/// One page of an organization's users, oldest first by `(created_at, id)`: the users after
+/// the cursor, read along the `(org_id, created_at, id)` index, so a page deep in a large
+/// organization costs what the first one does (a page number still skips rows one by one).
+/// One statement fetches one row more than the page to learn whether another follows; the
+/// total takes a second one, only when asked for: the organization's count kept by the
+/// database (`org_user_counts`), or for a search a count of the matches.
+pub async fn list(pool: &super::DbPool, request: &UserListRequest) -> Result<UserPage> {
+    let page = request.page;
     let offset = i64::try_from(page.offset()).map_err(|e| Error::Internal(e.into()))?;
-    let org = filter.org_id.as_str();
-    let pattern = filter.search.as_ref().map(|search| {
+    let limit = i64::from(page.limit());
+    let org = request.filter.org_id.as_str();
+    let search = request.filter.search.as_ref();
+    let pattern = search.map(|search| {
         let escaped = search
-            .to_lowercase()
+            .name_part
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
         format!("%{escaped}%")
     });
+    let phone = search
+        .and_then(|s| s.phone_number.as_ref())
+        .map(|p| p.as_str());
+    let email = search.and_then(|s| s.email.as_ref()).map(|e| e.as_str());
+    let after = request
+        .after
+        .as_ref()
+        .map(|cursor| (cursor.created_at.naive_utc(), cursor.id.as_str()));
     macro_rules! matching {
         () => {{
             let mut query = users::table.filter(users::org_id.eq(org)).into_boxed();
@@ -314,41 +336,63 @@ pub async fn list(
                     lower(users::name)
                         .like(pattern)
                         .escape('\\')
-                        .or(lower(users::email).like(pattern).escape('\\'))
-                        .or(users::phone_number.like(pattern).escape('\\')),
+                        .or(users::phone_number.eq(phone))
+                        .or(users::email.eq(email)),
                 );
             }
             query
         }};
     }
-    let (rows, total) = read_conn!(pool, |conn| {
-        let rows: QueryResult<Vec<(UserRow, i64)>> = matching!()
-            .order((users::created_at.asc(), users::id.asc()))
-            .limit(i64::from(page.limit()))
-            .offset(offset)
-            .select((UserRow::as_select(), diesel::dsl::count_star().over()))
-            .load(conn)
-            .await;
-        match rows {
-            Ok(rows) if rows.is_empty() && offset > 0 => matching!()
-                .count()
-                .get_result::<i64>(conn)
-                .await
-                .map(|total| (rows, total)),
-            Ok(rows) => {
-                let total = <[_]>::first(&rows).map_or(0, |(_, total)| *total);
-                Ok((rows, total))
-            }
-            Err(e) => Err(e),
+    let rows: Vec<UserRow> = read_conn!(pool, |conn| {
+        let mut query = matching!();
+        if let Some((created_at, id)) = after {
+            query = query.filter(
+                sql::<Bool>("(users.created_at, users.id) > (")
+                    .bind::<sql_types::Timestamp, _>(created_at)
+                    .sql(", ")
+                    .bind::<Text, _>(id)
+                    .sql(")"),
+            );
         }
+        query
+            .order((users::created_at.asc(), users::id.asc()))
+            .limit(limit + 1)
+            .offset(offset)
+            .select(UserRow::as_select())
+            .load(conn)
+            .await
     })?;
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(|(row, _)| row.into_domain())
-            .collect::<Result<_>>()?,
+    let total = match (request.with_total, &pattern) {
+        (false, _) => None,
+        (true, None) => {
+            let parts: Vec<i64> = read_conn!(pool, |conn| org_user_counts::table
+                .filter(org_user_counts::org_id.eq(org))
+                .select(org_user_counts::users)
+                .load(conn)
+                .await)?;
+            Some(u64::try_from(parts.iter().sum::<i64>()).unwrap_or_default())
+        }
+        (true, Some(_)) => {
+            let total: i64 = read_conn!(pool, |conn| matching!().count().get_result(conn).await)?;
+            Some(u64::try_from(total).unwrap_or_default())
+        }
+    };
+    let mut items = rows
+        .into_iter()
+        .map(UserRow::into_domain)
+        .collect::<Result<Vec<_>>>()?;
+    let more = items.len() > page.limit() as usize;
+    items.truncate(page.limit() as usize);
+    let next_cursor = if more {
+        items.last().map(UserCursor::of)
+    } else {
+        None
+    };
+    Ok(UserPage {
+        items,
         request: page,
-        total: u64::try_from(total).unwrap_or_default(),
+        next_cursor,
+        total,
     })
 }
 
@@ -395,4 +439,50 @@ pub async fn unlink(pool: &super::DbPool, user_id: &UserId, sub: &str) -> Result
     )
     .execute(conn)
     .await)
+}
+
+/// Folds the count rows of at most `batch` organizations into one row each (PostgreSQL
+/// appends a row per statement that adds or removes users; SQLite keeps one per
+/// organization, so there is nothing to fold); returns how many organizations. Each
+/// organization is folded in one transaction: the rows it deletes are exactly the ones it
+/// sums, so rows appended meanwhile, or folded by another instance at the same time, are
+/// neither lost nor counted twice.
+pub async fn fold_user_counts(pool: &super::DbPool, batch: u32) -> Result<usize> {
+    let batch = i64::from(batch);
+    with_conn!(pool, |conn| {
+        let folded: QueryResult<usize> = async {
+            let orgs: Vec<String> = org_user_counts::table
+                .group_by(org_user_counts::org_id)
+                .having(diesel::dsl::count_star().gt(1))
+                .select(org_user_counts::org_id)
+                .limit(batch)
+                .load(conn)
+                .await?;
+            for org in &orgs {
+                conn.transaction(async |conn| {
+                    let parts: Vec<i64> = diesel::delete(
+                        org_user_counts::table.filter(org_user_counts::org_id.eq(org)),
+                    )
+                    .returning(org_user_counts::users)
+                    .get_results(conn)
+                    .await?;
+                    if parts.is_empty() {
+                        // Another instance folded them first.
+                        return Ok(0);
+                    }
+                    diesel::insert_into(org_user_counts::table)
+                        .values((
+                            org_user_counts::org_id.eq(org),
+                            org_user_counts::users.eq(parts.iter().sum::<i64>()),
+                        ))
+                        .execute(conn)
+                        .await
+                })
+                .await?;
+            }
+            Ok(orgs.len())
+        }
+        .await;
+        folded
+    })
 }

@@ -1,9 +1,6 @@
 //! The audit trail: what happened in an organization, who did it, and to which user.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-use super::{InvalidInput, OrgId, Timestamp, UserId};
+use super::{InvalidInput, OrgId, Timestamp, UserId, cursor};
 
 /// What an audit event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -144,19 +141,16 @@ impl AuditEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditCursor(i64);
 
-const CURSOR_PREFIX: &str = "audit:";
+const CURSOR_KIND: &str = "audit";
 
 impl AuditCursor {
     pub fn parse(value: &str) -> Result<Self, InvalidInput> {
-        let invalid = || InvalidInput::field("after", "is not a cursor this server handed out");
-        let bytes = URL_SAFE_NO_PAD.decode(value).map_err(|_| invalid())?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
-        let id = text
-            .strip_prefix(CURSOR_PREFIX)
-            .and_then(|id| id.parse::<i64>().ok())
+        cursor::decode(CURSOR_KIND, value)?
+            .parse::<i64>()
+            .ok()
             .filter(|id| *id > 0)
-            .ok_or_else(invalid)?;
-        Ok(Self(id))
+            .map(Self)
+            .ok_or_else(cursor::invalid)
     }
 
     /// The events before this id come next.
@@ -165,7 +159,7 @@ impl AuditCursor {
     }
 
     pub fn encode(self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}", self.0))
+        cursor::encode(CURSOR_KIND, &self.0.to_string())
     }
 }
 

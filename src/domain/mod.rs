@@ -5,6 +5,7 @@
 mod audit;
 mod client;
 mod consent;
+mod cursor;
 mod environment;
 mod login;
 mod login_flow;
@@ -17,6 +18,7 @@ mod scopes;
 mod text;
 mod timestamp;
 mod user;
+mod user_list;
 
 pub use audit::{Actor, AuditCursor, AuditEvent, AuditKind, AuditPage, AuditQuery, NewAuditEvent};
 pub use client::{
@@ -40,8 +42,10 @@ pub use redirect_uri::RedirectUri;
 pub use scopes::{Scope, Scopes};
 pub use timestamp::Timestamp;
 pub use user::{
-    Email, LoginProfile, NewUser, PhoneNumber, User, UserFilter, UserId, VippsIdentity, parse_sub,
+    Email, LoginProfile, NewUser, PhoneNumber, User, UserFilter, UserId, UserSearch, VippsIdentity,
+    parse_sub,
 };
+pub use user_list::{UserCursor, UserListRequest, UserPage};
 
 /// A value that breaks a domain rule: which field, and why.
 ///

@@ -50,6 +50,16 @@ impl Timestamp {
         self.0.timestamp()
     }
 
+    /// Microseconds since the Unix epoch (the precision both databases keep).
+    pub fn unix_micros(self) -> i64 {
+        self.0.timestamp_micros()
+    }
+
+    /// The moment `micros` microseconds after the Unix epoch, when chrono can represent it.
+    pub fn from_unix_micros(micros: i64) -> Option<Timestamp> {
+        DateTime::from_timestamp_micros(micros).map(Self)
+    }
+
     /// This moment minus `duration`.
     pub fn minus(self, duration: std::time::Duration) -> Timestamp {
         let delta = chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);

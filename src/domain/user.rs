@@ -208,8 +208,19 @@ impl LoginProfile {
 #[derive(Debug, Clone)]
 pub struct UserFilter {
     pub org_id: OrgId,
-    /// Case-insensitive substring of name, e-mail or phone number.
-    pub search: Option<String>,
+    pub search: Option<UserSearch>,
+}
+
+/// A search: a case-insensitive part of the name, or an exact phone number or e-mail
+/// address (each found through its index).
+#[derive(Debug, Clone)]
+pub struct UserSearch {
+    /// The text in lower case, to find within names.
+    pub name_part: String,
+    /// The text as a phone number, when it reads as one (`+47 123 45 678`).
+    pub phone_number: Option<PhoneNumber>,
+    /// The text as an e-mail address, when it reads as one (compared in lower case).
+    pub email: Option<Email>,
 }
 
 impl UserFilter {
@@ -221,7 +232,11 @@ impl UserFilter {
         }
         Ok(Self {
             org_id: OrgId::parse(org_id)?,
-            search: search.map(str::to_owned),
+            search: search.map(|text| UserSearch {
+                name_part: text.to_lowercase(),
+                phone_number: PhoneNumber::parse("search", text).ok(),
+                email: Email::parse("search", text).ok(),
+            }),
         })
     }
 }

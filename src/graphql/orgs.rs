@@ -196,6 +196,13 @@ pub struct Pagination {
     total: u64,
 }
 
+impl Pagination {
+    /// A page whose `total` is only read when the query selects it.
+    pub(super) fn new(page: u32, limit: u32, total: u64) -> Self {
+        Self { page, limit, total }
+    }
+}
+
 impl<T> From<&domain::Page<T>> for Pagination {
     fn from(page: &domain::Page<T>) -> Self {
         Self {

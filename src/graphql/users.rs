@@ -10,7 +10,7 @@ use super::orgs::{Pagination, VippsEnvironment, VippsOrg, require_admin};
 use super::scalars::DateTime;
 use super::{app, caller};
 use crate::app::App;
-use crate::domain::{self, NewUser, OrgId, PageRequest, UserFilter, UserId};
+use crate::domain::{self, NewUser, OrgId, UserFilter, UserId, UserListRequest};
 use crate::error::Error;
 use crate::service::{orgs, users};
 
@@ -183,7 +183,10 @@ impl From<domain::VippsIdentity> for VippsIdentity {
 pub struct UserPage {
     /// The users on this page, oldest first.
     items: Vec<User>,
-    /// Where this page sits in the whole result.
+    /// Pass as `after` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+    /// Where this page sits: `page` counts from `after` (1 for a page read by cursor);
+    /// `total` is counted only when the query selects it.
     pagination: Pagination,
 }
 
@@ -243,25 +246,47 @@ impl UserQuery {
         with_relations_one(app, ctx.look_ahead(), user).await
     }
 
-    /// An organization's users, oldest first, a page at a time (admin). The users of an
-    /// organization whose configuration was removed are listed too, until a purge.
+    /// An organization's users, oldest first (by creation, then id), a page at a time
+    /// (admin). Page through with `after`: pass each page's `nextCursor` until it is
+    /// `null`. A page by cursor costs the same at any depth and sees every user exactly once,
+    /// while users are added or deleted in between (users added meanwhile show up when they
+    /// sort after the cursor). `page` numbers skip the users before them one by one, so deep
+    /// pages of a large organization are slow: use them for the first few pages only. The users
+    /// of an organization whose configuration was removed are listed too, until a purge.
     async fn users(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The organization's id.")] org_id: String,
-        #[graphql(default = 1, desc = "The page number, from 1.")] page: i64,
+        #[graphql(
+            default = 1,
+            desc = "The page number, from 1 (slow deep into a large organization: prefer `after`); only 1 with `after`."
+        )]
+        page: i64,
         #[graphql(default = 20, desc = "Items per page, 1 to 100.")] limit: i64,
-        #[graphql(desc = "Only users whose name, e-mail or phone number contains this text.")]
+        #[graphql(desc = "The `nextCursor` of the previous page; leave out for the first page.")]
+        after: Option<String>,
+        #[graphql(
+            desc = "Only users whose name contains this text (ignoring case), or whose phone number or e-mail address is exactly this."
+        )]
         search: Option<String>,
     ) -> Result<UserPage> {
         let admin = require_admin(ctx)?;
-        let request = PageRequest::parse(page, limit)?;
         let filter = UserFilter::parse(&org_id, search.as_deref())?;
+        let with_total = ctx.look_ahead().field("pagination").field("total").exists();
+        let request = UserListRequest::parse(filter, page, limit, after.as_deref(), with_total)?;
         let app = app(ctx)?;
-        let page = users::list(app, admin, &filter, request).await?;
-        let pagination = Pagination::from(&page);
+        let page = users::list(app, admin, &request).await?;
+        let pagination = Pagination::new(
+            page.request.page(),
+            page.request.limit(),
+            page.total.unwrap_or_default(),
+        );
         let items = with_relations(app, ctx.look_ahead().field("items"), page.items).await?;
-        Ok(UserPage { items, pagination })
+        Ok(UserPage {
+            items,
+            next_cursor: page.next_cursor.map(|cursor| cursor.encode()),
+            pagination,
+        })
     }
 
     /// One user, or `null` when there is none (admin).

@@ -71,7 +71,21 @@ pub async fn purge_audit_before(app: &App, cutoff: Timestamp, batch: u32) -> Res
     }
 }
 
-/// Runs [`purge_expired`] and [`purge_audit`] every `PURGE_INTERVAL_SECS` (first one interval after start) with
+/// Folds each organization's user count rows into one, `batch` organizations per
+/// statement, until a statement comes back short; returns how many organizations. Keeps
+/// `total` a sum of a few rows however many users came and went one by one.
+pub async fn fold_user_counts(app: &App, batch: u32) -> Result<usize> {
+    let mut folded = 0;
+    loop {
+        let done = db::users::fold_user_counts(&app.db, batch).await?;
+        folded += done;
+        if done < batch as usize {
+            return Ok(folded);
+        }
+    }
+}
+
+/// Runs [`purge_expired`], [`purge_audit`] and [`fold_user_counts`] every `PURGE_INTERVAL_SECS` (first one interval after start) with
 /// `PURGE_BATCH_SIZE`, for ever. A failed purge is logged and tried again next time.
 pub async fn purge_periodically(app: Arc<App>) {
     let every = Duration::from_secs(app.server.purge_interval_secs);
@@ -98,6 +112,9 @@ pub async fn purge_periodically(app: Arc<App>) {
             Err(error) => {
                 tracing::warn!(code = error.code(), error = %error, "purging audit events failed");
             }
+        }
+        if let Err(error) = fold_user_counts(&app, app.server.purge_batch_size).await {
+            tracing::warn!(code = error.code(), error = %error, "folding user counts failed");
         }
     }
 }

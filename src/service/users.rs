@@ -8,8 +8,8 @@ use crate::auth::Admin;
 use crate::db;
 use crate::db::users::{LinkOutcome, LoginLink};
 use crate::domain::{
-    Actor, AuditKind, LoginProfile, NewAuditEvent, NewUser, Page, PageRequest, Timestamp, User,
-    UserFilter, UserId, VippsIdentity, VippsOrg, VippsUserInfo,
+    Actor, AuditKind, LoginProfile, NewAuditEvent, NewUser, Timestamp, User, UserId,
+    UserListRequest, UserPage, VippsIdentity, VippsOrg, VippsUserInfo,
 };
 use crate::error::{Clash, Error, Missing, Result};
 use crate::service::{audit, orgs};
@@ -189,13 +189,8 @@ pub async fn find(app: &App, _admin: &Admin, id: &UserId) -> Result<Option<User>
 }
 
 /// One page of an organization's users (empty for an unknown organization).
-pub async fn list(
-    app: &App,
-    _admin: &Admin,
-    filter: &UserFilter,
-    page: PageRequest,
-) -> Result<Page<User>> {
-    db::users::list(&app.db, filter, page).await
+pub async fn list(app: &App, _admin: &Admin, request: &UserListRequest) -> Result<UserPage> {
+    db::users::list(&app.db, request).await
 }
 
 /// Deletes a user and its identities.

@@ -362,6 +362,33 @@ impl TestApp {
         response.json()
     }
 
+    /// Runs `sql` (several statements) straight on the server's database, as an operator
+    /// importing rows with their own tools would.
+    pub async fn run_sql(&self, sql: &str) {
+        if self._db.url.starts_with("postgres") {
+            let (client, connection) =
+                tokio_postgres::connect(&self._db.url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect to the test schema");
+            tokio::spawn(connection);
+            client.batch_execute(sql).await.expect("run SQL");
+        } else {
+            use diesel::Connection as _;
+            use diesel::connection::SimpleConnection as _;
+            let path = self._db.url.trim_start_matches("sqlite://").to_owned();
+            let sql = sql.to_owned();
+            tokio::task::spawn_blocking(move || {
+                let mut conn =
+                    diesel::SqliteConnection::establish(&path).expect("open the test file");
+                conn.batch_execute("PRAGMA busy_timeout = 5000")
+                    .and_then(|()| conn.batch_execute(&sql))
+                    .expect("run SQL");
+            })
+            .await
+            .expect("SQL task");
+        }
+    }
+
     /// How many organizations exist, disabled ones included.
     pub async fn org_count(&self) -> u64 {
         let body = self

@@ -34,5 +34,6 @@ mod schema_file;
 mod secret_refs;
 mod sessions;
 mod transport;
+mod user_paging;
 mod users;
 mod vault;

@@ -1,0 +1,11 @@
+DROP INDEX IF EXISTS users_name_trgm_idx;
+DROP TRIGGER users_counted_truncated ON users;
+DROP TRIGGER users_counted_updated ON users;
+DROP TRIGGER users_counted_deleted ON users;
+DROP TRIGGER users_counted_inserted ON users;
+DROP FUNCTION org_user_counts_truncated();
+DROP FUNCTION org_user_counts_updated();
+DROP FUNCTION org_user_counts_deleted();
+DROP FUNCTION org_user_counts_inserted();
+DROP TABLE org_user_counts;
+DROP INDEX users_org_created_idx;
