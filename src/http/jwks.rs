@@ -8,6 +8,12 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::App;
 
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "sessions",
+    responses((status = 200, description = "A JWK Set (RFC 7517) of the Ed25519 keys that sign session tokens (`alg: EdDSA`)", body = Object)),
+)]
 pub async fn jwks(State(app): State<Arc<App>>) -> Response {
     let mut response = axum::Json(app.sessions.jwks()).into_response();
     response.headers_mut().insert(

@@ -21,6 +21,7 @@ mod login_secrets;
 mod maintenance;
 mod migrations;
 mod mock_vipps;
+mod openapi;
 mod ops;
 mod orgs_graphql;
 mod orgs_rest;
