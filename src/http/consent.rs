@@ -30,7 +30,7 @@ use crate::service::consent;
     ),
     request_body(content = String, content_type = "text/plain", description = "An unsigned JWT (`alg: none`): `header.payload.` with `{sub, event: \"CONSENT_REVOKED\", iat, exp}`"),
     responses(
-        (status = 200, description = "The event was applied (the same whether or not the `sub` is known)", body = ConsentReceived, example = json!({"received": true})),
+        (status = 200, description = "The event was applied (the same whether or not the `sub` is known)", body = ConsentReceived),
         (status = 400, description = "`INVALID_INPUT`: the body is not a valid, current `CONSENT_REVOKED` event (`field`: `header`, `payload`, `alg`, `event`, `sub`, `iat`, `exp` or `nbf`)", body = HttpError, content_type = "application/problem+json"),
         (status = 404, description = "`NOT_FOUND`: a wrong secret or an unknown organization", body = HttpError, content_type = "application/problem+json",
             example = json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no such consent revocation URL", "code": "NOT_FOUND"})),
