@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use axum::response::IntoResponse;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::{Modify, PartialSchema, ToSchema};
 
 use super::error::HttpError;
+use crate::domain::{Scope, TokenEndpointAuthMethod};
 
 /// Every `code` a problem answer can carry.
 const PROBLEM_CODES: &[&str] = &[
@@ -159,6 +160,44 @@ pub fn timestamp() -> ObjectBuilder {
         .schema_type(Type::String)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
         .examples(["2026-03-26T10:00:00Z"])
+}
+
+/// An organization id, for `#[schema(schema_with = …)]`.
+pub fn org_id() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(ORG_ID_PATTERN))
+        .examples(["org_ny_klinikk"])
+}
+
+/// What an organization id matches: 1–64 characters of `a-z 0-9 _ -`, starting with a
+/// letter or digit.
+pub const ORG_ID_PATTERN: &str = "^[a-z0-9][a-z0-9_-]{0,63}$";
+
+/// Scopes to ask Vipps for, for `#[schema(schema_with = …)]`.
+pub fn scopes() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(Scope::ALL.map(Scope::as_str))),
+        )
+        .unique_items(true)
+        .min_items(Some(1))
+        .description(Some("`openid` plus any of the others, each once"))
+}
+
+/// How the client authenticates at Vipps' token endpoint, for `#[schema(schema_with = …)]`.
+pub fn token_endpoint_auth_method() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            [
+                TokenEndpointAuthMethod::ClientSecretBasic,
+                TokenEndpointAuthMethod::ClientSecretPost,
+            ]
+            .map(TokenEndpointAuthMethod::as_str),
+        ))
 }
 
 /// `production` or `test`, for `#[schema(schema_with = …)]`.

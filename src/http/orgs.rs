@@ -29,27 +29,33 @@ use crate::service::orgs;
 #[serde(deny_unknown_fields)]
 pub struct CreateOrgRequest {
     /// 1–64 characters of `a-z 0-9 _ -`, starting with a letter or digit.
-    #[schema(examples("org_ny_klinikk"))]
+    #[schema(schema_with = openapi::org_id)]
     org_id: String,
     /// The organization's Vipps client id.
     client_id: String,
     /// Where the client secret is read at login: `vault://<path>/<key>`, `env://<VAR>` or
     /// `file://<path>`; never the secret itself.
-    #[schema(examples("vault://vipps/ny_klinikk/client_secret"))]
+    #[schema(
+        pattern = "^(vault|env|file)://",
+        examples("vault://vipps/ny_klinikk/client_secret")
+    )]
     client_secret_ref: String,
     /// `https://…` or an app scheme with a path; no query or fragment; `http://localhost`
     /// only in the `test` environment.
     redirect_uri: String,
     /// More redirect URIs registered at Vipps for the same client (at most 20); default `[]`.
     additional_redirect_uris: Option<Vec<String>>,
-    /// `openid` plus any of `name email phoneNumber address birthDate nin`, each once.
+    #[schema(schema_with = openapi::scopes)]
     scopes: Vec<String>,
     #[schema(schema_with = openapi::environment)]
     environment: String,
     /// Default `true`.
     vipps_enabled: Option<bool>,
-    /// `client_secret_basic` (default) or `client_secret_post`.
+    /// Default `client_secret_basic`.
+    #[schema(schema_with = openapi::token_endpoint_auth_method)]
     token_endpoint_auth_method: Option<String>,
+    /// 1–10 digits.
+    #[schema(pattern = "^[0-9]{1,10}$")]
     merchant_serial_number: Option<String>,
     /// Default `false`: logins may create users.
     pre_provisioned_users_only: Option<bool>,
@@ -89,7 +95,7 @@ pub struct UpdateOrgRequest {
     #[schema(value_type = String)]
     client_id: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^(vault|env|file)://")]
     client_secret_ref: Patch<String>,
     #[serde(default)]
     #[schema(value_type = String)]
@@ -99,7 +105,7 @@ pub struct UpdateOrgRequest {
     #[schema(value_type = Vec<String>)]
     additional_redirect_uris: Patch<Vec<String>>,
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = openapi::scopes)]
     scopes: Patch<Vec<String>>,
     #[serde(default)]
     #[schema(value_type = bool)]
@@ -108,11 +114,11 @@ pub struct UpdateOrgRequest {
     #[schema(schema_with = openapi::environment)]
     environment: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = String)]
+    #[schema(schema_with = openapi::token_endpoint_auth_method)]
     token_endpoint_auth_method: Patch<String>,
-    /// `null` clears it.
+    /// 1–10 digits; `null` clears it.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,10}$")]
     merchant_serial_number: Patch<String>,
     #[serde(default)]
     #[schema(value_type = bool)]
@@ -396,7 +402,7 @@ fn whole_number(field: &'static str, value: &str) -> Result<i64, InvalidInput> {
     get,
     path = "/api/v1/vipps-orgs/{org_id}",
     tag = "orgs",
-    params(("org_id" = String, Path, description = "The organization's id")),
+    params(("org_id" = String, Path, description = "The organization's id", pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")),
     responses(
         (status = 200, description = "The organization's configuration", body = OrgDetails),
         (status = 400, description = "`INVALID_INPUT`: `org_id` is not a valid organization id", body = HttpError, content_type = "application/problem+json"),
@@ -419,7 +425,15 @@ pub async fn get(
     path = "/api/v1/vipps-orgs",
     tag = "orgs",
     security(("admin" = [])),
-    request_body = CreateOrgRequest,
+    request_body(content = CreateOrgRequest, example = json!({
+        "org_id": "org_ny_klinikk",
+        "client_id": "fb492b5e-7907-4d83-ba20-c7fb60ca35de",
+        "client_secret_ref": "vault://vipps/ny_klinikk/client_secret",
+        "redirect_uri": "https://ny-klinikk.no/auth/vipps/callback",
+        "scopes": ["openid", "name", "phoneNumber"],
+        "vipps_enabled": true,
+        "environment": "production",
+    })),
     responses(
         (status = 201, description = "The organization was created", body = OrgSummary),
         (status = 400, description = "`INVALID_INPUT`: the body is not JSON of this shape, or a field breaks a domain rule (`field` names it)", body = HttpError, content_type = "application/problem+json"),
@@ -450,8 +464,8 @@ pub async fn create(
     path = "/api/v1/vipps-orgs/{org_id}",
     tag = "orgs",
     security(("admin" = [])),
-    params(("org_id" = String, Path, description = "The organization's id")),
-    request_body = UpdateOrgRequest,
+    params(("org_id" = String, Path, description = "The organization's id", pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")),
+    request_body(content = UpdateOrgRequest, example = json!({ "vipps_enabled": false })),
     responses(
         (status = 200, description = "The organization was updated", body = OrgUpdated),
         (status = 400, description = "`INVALID_INPUT`: `org_id` or the body is malformed, or a field breaks a domain rule (`field` names it)", body = HttpError, content_type = "application/problem+json"),
@@ -487,7 +501,7 @@ pub async fn update(
     path = "/api/v1/vipps-orgs/{org_id}",
     tag = "orgs",
     security(("admin" = [])),
-    params(("org_id" = String, Path, description = "The organization's id")),
+    params(("org_id" = String, Path, description = "The organization's id", pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")),
     responses(
         (status = 200, description = "The organization's configuration was removed (its users stay)", body = OrgDeleted),
         (status = 400, description = "`INVALID_INPUT`: `org_id` is not a valid organization id", body = HttpError, content_type = "application/problem+json"),
@@ -518,7 +532,7 @@ pub async fn delete(
     get,
     path = "/api/v1/vipps-orgs/{org_id}/status",
     tag = "orgs",
-    params(("org_id" = String, Path, description = "The organization's id")),
+    params(("org_id" = String, Path, description = "The organization's id", pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")),
     responses(
         (status = 200, description = "Whether the organization has Vipps login switched on", body = OrgStatus),
         (status = 400, description = "`INVALID_INPUT`: `org_id` is not a valid organization id", body = HttpError, content_type = "application/problem+json"),

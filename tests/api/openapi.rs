@@ -135,8 +135,14 @@ fn the_document_is_valid_openapi_3_1() {
                     assert!(responses.contains_key(status), "{what} lacks {status}");
                 }
             }
-            if operation.get("requestBody").is_some() {
+            if let Some(body) = operation.get("requestBody") {
                 assert!(responses.contains_key("413"), "{what} lacks 413");
+                for (media, content) in body["content"].as_object().expect("content") {
+                    if let Some(example) = content.get("example") {
+                        let what = format!("the request example of {what} {media}");
+                        assert_valid(&doc, &content["schema"], example, &what);
+                    }
+                }
             }
             for (status, response) in responses {
                 if status.starts_with('4') || status.starts_with('5') {
@@ -257,6 +263,32 @@ async fn real_answers_match_the_document_and_its_examples() {
 
     let orgs = "/api/v1/vipps-orgs";
     let one = "/api/v1/vipps-orgs/{org_id}";
+    let request_example = |method: &str, path: &str| {
+        doc["paths"][path][method]["requestBody"]["content"]["application/json"]["example"].clone()
+    };
+    let created = app
+        .send_json("POST", orgs, Auth::Admin, &request_example("post", orgs))
+        .await;
+    assert_eq!(
+        created.status, 201,
+        "the create example creates: {}",
+        created.text
+    );
+    check("POST", orgs, &created);
+    let updated = app
+        .send_json(
+            "PUT",
+            "/api/v1/vipps-orgs/org_ny_klinikk",
+            Auth::Admin,
+            &request_example("put", one),
+        )
+        .await;
+    assert_eq!(
+        updated.status, 200,
+        "the update example updates: {}",
+        updated.text
+    );
+    check("PUT", one, &updated);
     let body = org_body("org_doc", json!({ "merchant_serial_number": "123456" }));
     check_example(
         "POST",
