@@ -21,7 +21,10 @@ pub struct Health {
     get,
     path = "/healthz",
     tag = "health",
-    responses((status = 200, description = "The process is up", body = Health, example = json!({"status": "ok"}))),
+    responses(
+        (status = 200, description = "The process is up", body = Health, example = json!({"status": "ok"})),
+        (status = 503, description = "`REQUEST_TIMEOUT`", body = HttpError, content_type = "application/problem+json"),
+    ),
 )]
 pub async fn alive() -> Json<Health> {
     Json(Health { status: "ok" })

@@ -114,10 +114,10 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     path = "/vipps/login/start",
     tag = "login",
     params(
-        ("orgId" = String, Query, description = "The organization whose Vipps client to log in with"),
-        ("nextRelativeUrl" = Option<String>, Query, description = "A relative path (`/…`) to return to after the login (default `/`)"),
+        ("orgId" = String, Query, description = "The organization whose Vipps client to log in with", pattern = "^[a-z0-9][a-z0-9_-]{0,63}$"),
+        ("nextRelativeUrl" = Option<String>, Query, description = "A relative path (`/…`, not `//…`, no backslash) to return to after the login (default `/`)", pattern = "^/"),
         ("redirectUri" = Option<String>, Query, description = "One of the organization's redirect URIs (default: its `redirect_uri`)"),
-        ("flow" = Option<String>, Query, description = "`BROWSER` (default), `APP_TO_APP` or `AUTOMATIC_RETURN`"),
+        ("flow" = Option<String>, Query, description = "`BROWSER` (default), `APP_TO_APP` or `AUTOMATIC_RETURN`, in any letter case", pattern = "^([Bb][Rr][Oo][Ww][Ss][Ee][Rr]|[Aa][Pp][Pp]_[Tt][Oo]_[Aa][Pp][Pp]|[Aa][Uu][Tt][Oo][Mm][Aa][Tt][Ii][Cc]_[Rr][Ee][Tt][Uu][Rr][Nn])$"),
         ("redirect" = Option<bool>, Query, description = "`true`: answer 302 to Vipps instead of JSON"),
     ),
     responses(
@@ -219,7 +219,7 @@ fn query_parameter_names(error: InvalidInput) -> InvalidInput {
     path = "/vipps/login/callback",
     tag = "login",
     params(
-        ("state" = Option<String>, Query, description = "The login's `state`, as Vipps sent it back"),
+        ("state" = String, Query, description = "The login's `state`, as Vipps sent it back", min_length = 1),
         ("code" = Option<String>, Query, description = "The authorization code, on success"),
         ("scope" = Option<String>, Query, description = "The scopes the user granted"),
         ("error" = Option<String>, Query, description = "Vipps' error code, on failure"),
@@ -227,7 +227,7 @@ fn query_parameter_names(error: InvalidInput) -> InvalidInput {
         ("error_hint" = Option<String>, Query, description = "Vipps' error hint"),
         ("completionToken" = Option<String>, Query, description = "The completion token, when neither the cookie nor the header carries it"),
         ("X-Completion-Token" = Option<String>, Header, description = "The completion token"), 
-        ("format" = Option<String>, Query, description = "`json` or `jsv` (before `Accept`)"),
+        ("format" = Option<String>, Query, description = "`json` or `jsv`, in any letter case (before `Accept`)", pattern = "^([Jj][Ss][Oo][Nn]|[Jj][Ss][Vv])$"),
         ("Accept" = Option<String>, Header, description = "`application/json` (default) or `text/jsv`"),
     ),
     responses(
@@ -258,7 +258,7 @@ pub async fn callback(
     path = "/vipps/login/callback.json",
     tag = "login",
     params(
-        ("state" = Option<String>, Query, description = "The login's `state`, as Vipps sent it back"),
+        ("state" = String, Query, description = "The login's `state`, as Vipps sent it back", min_length = 1),
         ("code" = Option<String>, Query, description = "The authorization code, on success"),
         ("scope" = Option<String>, Query, description = "The scopes the user granted"),
         ("error" = Option<String>, Query, description = "Vipps' error code, on failure"),
@@ -293,7 +293,7 @@ pub async fn callback_json(
     path = "/vipps/login/callback.jsv",
     tag = "login",
     params(
-        ("state" = Option<String>, Query, description = "The login's `state`, as Vipps sent it back"),
+        ("state" = String, Query, description = "The login's `state`, as Vipps sent it back", min_length = 1),
         ("code" = Option<String>, Query, description = "The authorization code, on success"),
         ("scope" = Option<String>, Query, description = "The scopes the user granted"),
         ("error" = Option<String>, Query, description = "Vipps' error code, on failure"),

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use axum::response::IntoResponse;
-use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::{Modify, PartialSchema, ToSchema};
@@ -198,6 +200,17 @@ pub fn token_endpoint_auth_method() -> ObjectBuilder {
             ]
             .map(TokenEndpointAuthMethod::as_str),
         ))
+}
+
+/// [`token_endpoint_auth_method`] or `null` (the default), for `#[schema(schema_with = …)]`.
+pub fn optional_token_endpoint_auth_method() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some([
+            Some(TokenEndpointAuthMethod::ClientSecretBasic.as_str()),
+            Some(TokenEndpointAuthMethod::ClientSecretPost.as_str()),
+            None,
+        ]))
 }
 
 /// `production` or `test`, for `#[schema(schema_with = …)]`.

@@ -32,6 +32,7 @@ pub struct CreateOrgRequest {
     #[schema(schema_with = openapi::org_id)]
     org_id: String,
     /// The organization's Vipps client id.
+    #[schema(min_length = 1)]
     client_id: String,
     /// Where the client secret is read at login: `vault://<path>/<key>`, `env://<VAR>` or
     /// `file://<path>`; never the secret itself.
@@ -42,6 +43,7 @@ pub struct CreateOrgRequest {
     client_secret_ref: String,
     /// `https://…` or an app scheme with a path; no query or fragment; `http://localhost`
     /// only in the `test` environment.
+    #[schema(min_length = 1)]
     redirect_uri: String,
     /// More redirect URIs registered at Vipps for the same client (at most 20); default `[]`.
     additional_redirect_uris: Option<Vec<String>>,
@@ -52,7 +54,7 @@ pub struct CreateOrgRequest {
     /// Default `true`.
     vipps_enabled: Option<bool>,
     /// Default `client_secret_basic`.
-    #[schema(schema_with = openapi::token_endpoint_auth_method)]
+    #[schema(schema_with = openapi::optional_token_endpoint_auth_method)]
     token_endpoint_auth_method: Option<String>,
     /// 1–10 digits.
     #[schema(pattern = "^[0-9]{1,10}$")]
@@ -92,13 +94,13 @@ impl CreateOrgRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrgRequest {
     #[serde(default)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1)]
     client_id: Patch<String>,
     #[serde(default)]
     #[schema(value_type = String, pattern = "^(vault|env|file)://")]
     client_secret_ref: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1)]
     redirect_uri: Patch<String>,
     /// Replaces the list; `[]` removes them all.
     #[serde(default)]
@@ -340,7 +342,7 @@ fn org_object(org: &VippsOrg, fields: &[OrgField]) -> Map<String, Value> {
         ("page" = Option<u32>, Query, description = "Page number, from 1 (default 1)", minimum = 1),
         ("limit" = Option<u32>, Query, description = "Organizations per page, 1–100 (default 20)", minimum = 1, maximum = 100),
         ("include_disabled" = Option<bool>, Query, description = "Include organizations with Vipps login switched off (default `false`)"),
-        ("environment" = Option<String>, Query, description = "Only organizations in this environment: `production` or `test`"),
+        ("environment" = Option<String>, Query, description = "Only organizations in this environment: `production` or `test`", pattern = "^(production|test)$"),
     ),
     responses(
         (status = 200, description = "One page of organizations, ordered by `org_id`", body = OrgPage),
@@ -428,7 +430,7 @@ pub async fn get(
     request_body(content = CreateOrgRequest, example = json!({
         "org_id": "org_ny_klinikk",
         "client_id": "fb492b5e-7907-4d83-ba20-c7fb60ca35de",
-        "client_secret_ref": "vault://vipps/ny_klinikk/client_secret",
+        "client_secret_ref": "env://VIPPS_SECRET_NY_KLINIKK",
         "redirect_uri": "https://ny-klinikk.no/auth/vipps/callback",
         "scopes": ["openid", "name", "phoneNumber"],
         "vipps_enabled": true,

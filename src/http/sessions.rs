@@ -63,6 +63,7 @@ pub async fn logout(
 #[derive(ToSchema)]
 pub struct IntrospectionRequest {
     /// A session token.
+    #[schema(min_length = 1)]
     token: String,
 }
 
