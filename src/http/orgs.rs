@@ -510,7 +510,6 @@ pub async fn update(
         (status = 401, description = "`UNAUTHENTICATED`: the admin token is missing or wrong", body = HttpError, content_type = "application/problem+json",
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "`NOT_FOUND`: no organization has this id", body = HttpError, content_type = "application/problem+json"),
-        (status = 409, description = "`CONFLICT`: the organization is being changed by someone else at the same time", body = HttpError, content_type = "application/problem+json"),
         (status = 429, description = "`RATE_LIMITED`: too many failed admin authentications from this address", body = HttpError, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "`DATABASE_UNAVAILABLE` (with `Retry-After`) or `REQUEST_TIMEOUT`", body = HttpError, content_type = "application/problem+json"),
