@@ -8,7 +8,8 @@ use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::header::CONTENT_LENGTH;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::HttpError;
 use crate::app::App;
@@ -19,11 +20,29 @@ use crate::service::consent;
 /// Applies a `CONSENT_REVOKED` event. A wrong secret or an unknown organization is 404 (as
 /// a route that does not exist); a body that is not a valid, current event is 400
 /// `INVALID_INPUT`; a valid event answers 200 the same whether or not the `sub` is known.
+#[utoipa::path(
+    post,
+    path = "/vipps/consent/{org_id}/{secret}",
+    tag = "consent",
+    params(
+        ("org_id" = String, Path, description = "The organization's id"),
+        ("secret" = String, Path, description = "The secret of the organization's consent revocation URL"),
+    ),
+    request_body(content = String, content_type = "text/plain", description = "An unsigned JWT (`alg: none`): `header.payload.` with `{sub, event: \"CONSENT_REVOKED\", iat, exp}`"),
+    responses(
+        (status = 200, description = "The event was applied (the same whether or not the `sub` is known)", body = ConsentReceived),
+        (status = 400, description = "`INVALID_INPUT`: the body is not a valid, current `CONSENT_REVOKED` event (`field`: `header`, `payload`, `alg`, `event`, `sub`, `iat`, `exp` or `nbf`)", body = HttpError, content_type = "application/problem+json"),
+        (status = 404, description = "`NOT_FOUND`: a wrong secret or an unknown organization", body = HttpError, content_type = "application/problem+json",
+            example = json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no such consent revocation URL", "code": "NOT_FOUND"})),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body exceeds 8 KiB", body = HttpError, content_type = "application/problem+json"),
+        (status = 503, description = "`DATABASE_UNAVAILABLE` (with `Retry-After`) or `REQUEST_TIMEOUT`", body = HttpError, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn revoke(
     State(app): State<Arc<App>>,
     path: Result<Path<(String, String)>, PathRejection>,
     request: Request,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<ConsentReceived>, HttpError> {
     let not_found = || HttpError::from(Error::from(Missing::ConsentUrl));
     let Path((org_id, secret)) = path.map_err(|_| not_found())?;
     let org_id = OrgId::parse(&org_id).map_err(|_| not_found())?;
@@ -31,7 +50,14 @@ pub async fn revoke(
     let body = small_body(request).await?;
     let revocation = ConsentRevocation::parse(&body, Timestamp::now())?;
     consent::revoke(&app, &org_id, &revocation).await?;
-    Ok(Json(json!({ "received": true })))
+    Ok(Json(ConsentReceived { received: true }))
+}
+
+/// The webhook's answer to a valid event.
+#[derive(Serialize, ToSchema)]
+pub struct ConsentReceived {
+    /// Always `true`.
+    received: bool,
 }
 
 /// The body, refused with 413 beyond [`MAX_CONSENT_BODY_BYTES`].

@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::client_addr::Client;
 use super::error::HttpError;
@@ -57,12 +58,16 @@ impl<S: Send + Sync> FromRequestParts<S> for LegacyQuery {
     }
 }
 
-#[derive(Serialize)]
+/// A started login.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Started {
+pub struct Started {
+    /// Where to send the user: Vipps' authorize endpoint with this login's parameters.
     authorization_url: String,
     state: String,
+    /// Proves at completion that the completer started the login; keep it out of URLs.
     completion_token: String,
+    #[schema(schema_with = super::openapi::timestamp)]
     expires_at: String,
 }
 
@@ -104,6 +109,30 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// `GET /vipps/login/start?orgId=…&nextRelativeUrl=…[&redirectUri=…][&flow=…][&redirect=true]`:
 /// the authorize URL, `state` and `completionToken` as JSON, or with `redirect=true` a 302
 /// straight to Vipps with the completion token in an HttpOnly cookie for the callback.
+#[utoipa::path(
+    get,
+    path = "/vipps/login/start",
+    tag = "login",
+    params(
+        ("orgId" = String, Query, description = "The organization whose Vipps client to log in with", pattern = "^[a-z0-9][a-z0-9_-]{0,63}$"),
+        ("nextRelativeUrl" = Option<String>, Query, description = "A relative path (`/…`, not `//…`, no backslash) to return to after the login (default `/`)", pattern = "^/"),
+        ("redirectUri" = Option<String>, Query, description = "One of the organization's redirect URIs (default: its `redirect_uri`)"),
+        ("flow" = Option<String>, Query, description = "`BROWSER` (default), `APP_TO_APP` or `AUTOMATIC_RETURN`, in any letter case", pattern = "^([Bb][Rr][Oo][Ww][Ss][Ee][Rr]|[Aa][Pp][Pp]_[Tt][Oo]_[Aa][Pp][Pp]|[Aa][Uu][Tt][Oo][Mm][Aa][Tt][Ii][Cc]_[Rr][Ee][Tt][Uu][Rr][Nn])$"),
+        ("redirect" = Option<bool>, Query, description = "`true`: answer 302 to Vipps instead of JSON"),
+    ),
+    responses(
+        (status = 200, description = "The login started", body = Started),
+        (status = 302, description = "With `redirect=true`: to Vipps, with the completion token in an HttpOnly cookie",
+            headers(("Location" = String, description = "The authorize URL"), ("Set-Cookie" = String, description = "The completion token, for `/vipps/login`"))),
+        (status = 400, description = "`INVALID_INPUT`: a query parameter is missing, malformed or given twice (`field` names it)", body = HttpError, content_type = "application/problem+json"),
+        (status = 404, description = "`NOT_FOUND`: no organization has this `orgId`", body = HttpError, content_type = "application/problem+json"),
+        (status = 422, description = "`VIPPS_DISABLED`: the organization has Vipps login switched off", body = HttpError, content_type = "application/problem+json"),
+        (status = 429, description = "`RATE_LIMITED`: too many login starts from this address, or pending logins for the organization", body = HttpError, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`VIPPS_UNAVAILABLE`: Vipps' discovery document cannot be read", body = HttpError, content_type = "application/problem+json"),
+        (status = 503, description = "`DATABASE_UNAVAILABLE` (with `Retry-After`) or `REQUEST_TIMEOUT`", body = HttpError, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn start(
     State(app): State<Arc<App>>,
     Client(addr): Client,
@@ -185,6 +214,35 @@ fn query_parameter_names(error: InvalidInput) -> InvalidInput {
 /// with the legacy camelCase profile, in JSON or, as ServiceStack did, in JSV when asked for
 /// with `?format=jsv` or `Accept: text/jsv`. The completion token comes from the login's
 /// cookie, the `completionToken` query parameter or the `X-Completion-Token` header.
+#[utoipa::path(
+    get,
+    path = "/vipps/login/callback",
+    tag = "login",
+    params(
+        ("state" = String, Query, description = "The login's `state`, as Vipps sent it back", min_length = 1),
+        ("code" = Option<String>, Query, description = "The authorization code, on success"),
+        ("scope" = Option<String>, Query, description = "The scopes the user granted"),
+        ("error" = Option<String>, Query, description = "Vipps' error code, on failure"),
+        ("error_description" = Option<String>, Query, description = "Vipps' error description"),
+        ("error_hint" = Option<String>, Query, description = "Vipps' error hint"),
+        ("completionToken" = Option<String>, Query, description = "The completion token, when neither the cookie nor the header carries it"),
+        ("X-Completion-Token" = Option<String>, Header, description = "The completion token"), 
+        ("format" = Option<String>, Query, description = "`json` or `jsv`, in any letter case (before `Accept`)", pattern = "^([Jj][Ss][Oo][Nn]|[Jj][Ss][Vv])$"),
+        ("Accept" = Option<String>, Header, description = "`application/json` (default) or `text/jsv`"),
+    ),
+    responses(
+        (status = 200, description = "The login completed: the Vipps profile, the linked user and a session, in JSON or ServiceStack's JSV",
+            content((LegacyLoginResult = "application/json"), (String = "text/jsv"))),
+        (status = 400, description = "`INVALID_INPUT`: `state` is missing, or a parameter is malformed or given twice", body = HttpError, content_type = "application/problem+json"),
+        (status = 406, description = "`NOT_ACCEPTABLE`: neither JSON nor JSV is acceptable (the login stays unspent)", body = HttpError, content_type = "application/problem+json"),
+        (status = 422, description = "The login failed: `LOGIN_NOT_BOUND` (the completion token is missing or wrong; the login stays usable), `LOGIN_STATE_INVALID`, `LOGIN_STATE_EXPIRED`, `LOGIN_CANCELLED`, `LOGIN_FAILED` (with `vipps_error`), `ID_TOKEN_INVALID`, `VIPPS_DISABLED`, `LINK_AMBIGUOUS` or `NO_ACCOUNT`", body = HttpError, content_type = "application/problem+json",
+            example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "detail": "this login is unknown or already completed; start a new login", "code": "LOGIN_STATE_INVALID"})),
+        (status = 429, description = "`RATE_LIMITED`: too many login completions from this address", body = HttpError, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`VIPPS_UNAVAILABLE`: Vipps cannot be reached or answered garbage", body = HttpError, content_type = "application/problem+json"),
+        (status = 503, description = "`SECRET_UNAVAILABLE` (the client secret cannot be read), `DATABASE_UNAVAILABLE` (with `Retry-After`) or `REQUEST_TIMEOUT`", body = HttpError, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn callback(
     State(app): State<Arc<App>>,
     Client(addr): Client,
@@ -195,6 +253,31 @@ pub async fn callback(
 }
 
 /// `GET /vipps/login/callback.json`: the callback, answering in JSON whatever else is asked.
+#[utoipa::path(
+    get,
+    path = "/vipps/login/callback.json",
+    tag = "login",
+    params(
+        ("state" = String, Query, description = "The login's `state`, as Vipps sent it back", min_length = 1),
+        ("code" = Option<String>, Query, description = "The authorization code, on success"),
+        ("scope" = Option<String>, Query, description = "The scopes the user granted"),
+        ("error" = Option<String>, Query, description = "Vipps' error code, on failure"),
+        ("error_description" = Option<String>, Query, description = "Vipps' error description"),
+        ("error_hint" = Option<String>, Query, description = "Vipps' error hint"),
+        ("completionToken" = Option<String>, Query, description = "The completion token, when neither the cookie nor the header carries it"),
+        ("X-Completion-Token" = Option<String>, Header, description = "The completion token"),
+    ),
+    responses(
+        (status = 200, description = "The login completed: the Vipps profile, the linked user and a session", body = LegacyLoginResult),
+        (status = 400, description = "`INVALID_INPUT`: `state` is missing, or a parameter is malformed or given twice", body = HttpError, content_type = "application/problem+json"),
+        (status = 422, description = "The login failed: `LOGIN_NOT_BOUND` (the completion token is missing or wrong; the login stays usable), `LOGIN_STATE_INVALID`, `LOGIN_STATE_EXPIRED`, `LOGIN_CANCELLED`, `LOGIN_FAILED` (with `vipps_error`), `ID_TOKEN_INVALID`, `VIPPS_DISABLED`, `LINK_AMBIGUOUS` or `NO_ACCOUNT`", body = HttpError, content_type = "application/problem+json",
+            example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "detail": "this login is unknown or already completed; start a new login", "code": "LOGIN_STATE_INVALID"})),
+        (status = 429, description = "`RATE_LIMITED`: too many login completions from this address", body = HttpError, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`VIPPS_UNAVAILABLE`: Vipps cannot be reached or answered garbage", body = HttpError, content_type = "application/problem+json"),
+        (status = 503, description = "`SECRET_UNAVAILABLE` (the client secret cannot be read), `DATABASE_UNAVAILABLE` (with `Retry-After`) or `REQUEST_TIMEOUT`", body = HttpError, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn callback_json(
     State(app): State<Arc<App>>,
     Client(addr): Client,
@@ -205,6 +288,31 @@ pub async fn callback_json(
 }
 
 /// `GET /vipps/login/callback.jsv`: the callback, answering in JSV whatever else is asked.
+#[utoipa::path(
+    get,
+    path = "/vipps/login/callback.jsv",
+    tag = "login",
+    params(
+        ("state" = String, Query, description = "The login's `state`, as Vipps sent it back", min_length = 1),
+        ("code" = Option<String>, Query, description = "The authorization code, on success"),
+        ("scope" = Option<String>, Query, description = "The scopes the user granted"),
+        ("error" = Option<String>, Query, description = "Vipps' error code, on failure"),
+        ("error_description" = Option<String>, Query, description = "Vipps' error description"),
+        ("error_hint" = Option<String>, Query, description = "Vipps' error hint"),
+        ("completionToken" = Option<String>, Query, description = "The completion token, when neither the cookie nor the header carries it"),
+        ("X-Completion-Token" = Option<String>, Header, description = "The completion token"),
+    ),
+    responses(
+        (status = 200, description = "The login completed, in ServiceStack's JSV", content_type = "text/jsv", body = String),
+        (status = 400, description = "`INVALID_INPUT`: `state` is missing, or a parameter is malformed or given twice", body = HttpError, content_type = "application/problem+json"),
+        (status = 422, description = "The login failed: `LOGIN_NOT_BOUND` (the completion token is missing or wrong; the login stays usable), `LOGIN_STATE_INVALID`, `LOGIN_STATE_EXPIRED`, `LOGIN_CANCELLED`, `LOGIN_FAILED` (with `vipps_error`), `ID_TOKEN_INVALID`, `VIPPS_DISABLED`, `LINK_AMBIGUOUS` or `NO_ACCOUNT`", body = HttpError, content_type = "application/problem+json",
+            example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "detail": "this login is unknown or already completed; start a new login", "code": "LOGIN_STATE_INVALID"})),
+        (status = 429, description = "`RATE_LIMITED`: too many login completions from this address", body = HttpError, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`VIPPS_UNAVAILABLE`: Vipps cannot be reached or answered garbage", body = HttpError, content_type = "application/problem+json"),
+        (status = 503, description = "`SECRET_UNAVAILABLE` (the client secret cannot be read), `DATABASE_UNAVAILABLE` (with `Retry-After`) or `REQUEST_TIMEOUT`", body = HttpError, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn callback_jsv(
     State(app): State<Arc<App>>,
     Client(addr): Client,
@@ -254,20 +362,22 @@ async fn complete(
 }
 
 /// The legacy callback answer: `{vippsUserInfo, nextRelativeUrl}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct LegacyLoginResult {
+pub struct LegacyLoginResult {
     vipps_user_info: LegacyUserInfo,
     next_relative_url: String,
     /// Additions to the legacy shape: the linked local user and a session token.
     user_id: String,
     session_token: String,
+    #[schema(schema_with = super::openapi::timestamp)]
     session_expires_at: String,
 }
 
-#[derive(Serialize)]
+/// The Vipps profile, with the claims the granted scopes allow.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct LegacyUserInfo {
+pub struct LegacyUserInfo {
     address: Option<LegacyAddress>,
     /// `YYYY-MM-DDT00:00:00+00:00`, as the legacy API rendered a date.
     birthdate: Option<String>,
@@ -281,16 +391,27 @@ struct LegacyUserInfo {
     subject_identifier: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct LegacyAddress {
+pub struct LegacyAddress {
     /// `Home`, `Work` or `Other`.
+    #[schema(schema_with = address_type)]
     address_type: Option<&'static str>,
     country: Option<String>,
     formatted: Option<String>,
     postal_code: Option<String>,
     region: Option<String>,
     street_address: Option<String>,
+}
+
+/// `Home`, `Work`, `Other` or `null`, for `#[schema(schema_with = …)]`.
+fn address_type() -> utoipa::openapi::schema::ObjectBuilder {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::schema::Type::String,
+            utoipa::openapi::schema::Type::Null,
+        ]))
+        .enum_values(Some([Some("Home"), Some("Work"), Some("Other"), None]))
 }
 
 impl From<VippsAddress> for LegacyAddress {

@@ -14,6 +14,7 @@ mod jsv;
 mod jwks;
 mod log;
 mod login;
+mod openapi;
 mod orgs;
 mod server;
 mod sessions;
@@ -25,8 +26,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::{get, post};
+use axum::routing::get;
 use tokio::net::TcpListener;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::App;
 use crate::graphql::{AppSchema, DocumentCache};
@@ -44,26 +48,34 @@ pub struct AppState {
     pub documents: Arc<DocumentCache>,
 }
 
+/// The REST routes, each with its OpenAPI description.
+fn rest_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(orgs::list, orgs::create))
+        .routes(routes!(orgs::get, orgs::update, orgs::delete))
+        .routes(routes!(orgs::status))
+        .routes(routes!(login::start))
+        .routes(routes!(login::callback))
+        .routes(routes!(login::callback_json))
+        .routes(routes!(login::callback_jsv))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::introspect))
+        .routes(routes!(jwks::jwks))
+        .routes(routes!(consent::revoke))
+        .routes(routes!(health::alive))
+        .routes(routes!(health::ready))
+}
+
+/// The OpenAPI 3.1 document of the REST API, as `GET /openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    rest_routes().split_for_parts().1
+}
+
 /// Every route of the server.
 pub fn router(app: Arc<App>) -> Router {
     let schema = crate::graphql::build_schema(app.clone());
-    Router::new()
-        .route("/healthz", get(health::alive))
-        .route("/readyz", get(health::ready))
-        .route("/.well-known/jwks.json", get(jwks::jwks))
-        .route("/api/v1/vipps-orgs", get(orgs::list).post(orgs::create))
-        .route(
-            "/api/v1/vipps-orgs/{org_id}",
-            get(orgs::get).put(orgs::update).delete(orgs::delete),
-        )
-        .route("/api/v1/vipps-orgs/{org_id}/status", get(orgs::status))
-        .route("/vipps/login/start", get(login::start))
-        .route("/vipps/login/callback", get(login::callback))
-        .route("/vipps/login/callback.json", get(login::callback_json))
-        .route("/vipps/login/callback.jsv", get(login::callback_jsv))
-        .route("/vipps/logout", post(sessions::logout))
-        .route("/vipps/consent/{org_id}/{secret}", post(consent::revoke))
-        .route("/oauth2/introspect", post(sessions::introspect))
+    let (rest, document) = rest_routes().split_for_parts();
+    rest.route("/openapi.json", openapi::serve(Arc::new(document)))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql", get(graphiql::page))
         .route("/graphiql/assets/{file}", get(graphiql::asset))

@@ -22,6 +22,7 @@ mod login_secrets;
 mod maintenance;
 mod migrations;
 mod mock_vipps;
+mod openapi;
 mod ops;
 mod org_removal;
 mod orgs_graphql;
