@@ -10,6 +10,7 @@ pub mod error;
 mod limits;
 mod loaders;
 mod login;
+mod metrics;
 mod orgs;
 mod scalars;
 mod users;
@@ -76,6 +77,7 @@ pub fn build_schema(app: Arc<App>) -> AppSchema {
             loaders::OrgLoader(app.clone()),
             tokio::spawn,
         ))
+        .extension(metrics::OperationMetrics(app.metrics.graphql.clone()))
         .data(app)
         .finish()
 }

@@ -1,8 +1,10 @@
-//! The HTTP edge: one route table for REST, the `/graphql` endpoint, GraphiQL and health
-//! checks, and the server loop. Every request's caller is parsed here, once.
+//! The HTTP edge: one route table for REST, the `/graphql` endpoint, GraphiQL, health
+//! checks and metrics, the server loop, CORS and request ids. Every request's caller is
+//! parsed here, once.
 
 mod client_addr;
 mod consent;
+mod cors;
 mod drain;
 pub mod error;
 mod extract;
@@ -14,7 +16,9 @@ mod jsv;
 mod jwks;
 mod log;
 mod login;
+mod metrics;
 mod orgs;
+mod request_id;
 mod server;
 mod sessions;
 mod timeout;
@@ -45,9 +49,10 @@ pub struct AppState {
 /// Every route of the server.
 pub fn router(app: Arc<App>) -> Router {
     let schema = crate::graphql::build_schema(app.clone());
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
+        .route("/metrics", get(metrics::metrics))
         .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/api/v1/vipps-orgs", get(orgs::list).post(orgs::create))
         .route(
@@ -55,28 +60,45 @@ pub fn router(app: Arc<App>) -> Router {
             get(orgs::get).put(orgs::update).delete(orgs::delete),
         )
         .route("/api/v1/vipps-orgs/{org_id}/status", get(orgs::status))
-        .route("/vipps/login/start", get(login::start))
-        .route("/vipps/login/callback", get(login::callback))
-        .route("/vipps/login/callback.json", get(login::callback_json))
-        .route("/vipps/login/callback.jsv", get(login::callback_jsv))
         .route("/vipps/logout", post(sessions::logout))
         .route("/vipps/consent/{org_id}/{secret}", post(consent::revoke))
         .route("/oauth2/introspect", post(sessions::introspect))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql", get(graphiql::page))
-        .route("/graphiql/assets/{file}", get(graphiql::asset))
+        .route("/graphiql/assets/{file}", get(graphiql::asset));
+    let login_routes = Router::new()
+        .route("/vipps/login/start", get(login::start))
+        .route("/vipps/login/callback", get(login::callback))
+        .route("/vipps/login/callback.json", get(login::callback_json))
+        .route("/vipps/login/callback.jsv", get(login::callback_jsv));
+    // The 405 answer is set before CORS, so a preflight of any route reaches CORS first.
+    let (routes, login_routes) = (
+        routes.method_not_allowed_fallback(method_not_allowed),
+        login_routes.method_not_allowed_fallback(method_not_allowed),
+    );
+    let (routes, login_routes) = match cors::layers(&app.server.cors_allowed_origins) {
+        Some((plain, credentialed)) => (routes.layer(plain), login_routes.layer(credentialed)),
+        None => (routes, login_routes),
+    };
+    routes
+        .merge(login_routes)
         .fallback(async || HttpError::NoRoute("no such route"))
-        .method_not_allowed_fallback(async || {
-            HttpError::MethodNotAllowed("this route does not accept that HTTP method")
-        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(drain::drain_unread_body))
         .layer(axum::middleware::from_fn_with_state(
             Duration::from_secs(app.server.request_timeout_secs),
             timeout::limit_request_time,
         ))
-        .layer(axum::middleware::from_fn(log::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            log::log_request,
+        ))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(AppState { app, schema })
+}
+
+async fn method_not_allowed() -> HttpError {
+    HttpError::MethodNotAllowed("this route does not accept that HTTP method")
 }
 
 /// Serves the REST and GraphQL API on `listener` until `shutdown` completes, then lets the
