@@ -7,6 +7,7 @@
 
 mod audit;
 pub mod error;
+mod introspection;
 mod limits;
 mod loaders;
 mod login;
@@ -68,6 +69,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_recursive_depth(32)
         .limit_directives(10)
         .extension(limits::AliasLimit(MAX_ALIASES))
+        .extension(introspection::NoSchemaDescription)
 }
 
 /// The schema the server executes, wired to `app`.
@@ -82,7 +84,10 @@ pub fn build_schema(app: Arc<App>) -> AppSchema {
         .finish()
 }
 
-/// The SDL that `schema.graphql` holds (`vipps-identity schema` prints it).
+/// The SDL that `schema.graphql` holds (`vipps-identity schema` prints it): what
+/// introspection serves, `@specifiedBy` included.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
