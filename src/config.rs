@@ -345,3 +345,33 @@ fn header_text(value: &str) -> Result<String, String> {
     }
     Ok(value.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        for good in ["https://app.example.no", "http://localhost:3000"] {
+            assert_eq!(super::cors_origin(good).unwrap(), good);
+        }
+        for bad in [
+            "*",
+            "null",
+            "app.example.no",
+            "https://app.example.no/",
+            "https://app.example.no/path",
+            "https://App.example.no",
+            "https://app.example.no:443",
+            "ftp://app.example.no",
+        ] {
+            assert!(super::cors_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn metrics_tokens_are_long_and_plain() {
+        assert!(super::metrics_token("metrics-token-0123456789").is_ok());
+        for bad in ["short", "has a space in it somewhere", ""] {
+            assert!(super::metrics_token(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! result; doc comments on types and fields become the descriptions GraphiQL shows.
 
 mod audit;
+mod document;
 pub mod error;
 mod introspection;
 mod limits;

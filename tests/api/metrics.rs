@@ -64,6 +64,21 @@ async fn a_login_and_a_failed_admin_call_show_in_the_metrics() {
         )
         .await;
     assert_eq!(unknown["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    let aliased = rig
+        .app
+        .graphql(
+            Auth::None,
+            "query Mine { first: vippsOrgs(limit: 1) { pagination { total } } ...More } \
+             fragment More on Query { second: vippsOrgs(limit: 2) { pagination { total } } }",
+            json!({}),
+        )
+        .await;
+    assert!(aliased["errors"].is_null(), "{aliased}");
+    let broken = rig
+        .app
+        .graphql(Auth::None, "{ vippsOrgs {", json!({}))
+        .await;
+    assert_eq!(broken["errors"][0]["extensions"]["code"], "INVALID_INPUT");
 
     let scrape = scrape(&rig.app, None).await;
     let counter = |name: &str, labels: &[(&str, &str)]| value(&scrape, name, labels);
@@ -121,6 +136,29 @@ async fn a_login_and_a_failed_admin_call_show_in_the_metrics() {
                 ("operation", "startVippsLogin"),
                 ("kind", "mutation"),
                 ("outcome", "NOT_FOUND")
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        counter(
+            "vipps_identity_graphql_operations_total",
+            &[
+                ("operation", "vippsOrgs"),
+                ("kind", "query"),
+                ("outcome", "ok")
+            ]
+        ),
+        Some(2.0),
+        "aliases and fragments count under the field's name"
+    );
+    assert_eq!(
+        counter(
+            "vipps_identity_graphql_operations_total",
+            &[
+                ("operation", "<none>"),
+                ("kind", "<none>"),
+                ("outcome", "INVALID_INPUT")
             ]
         ),
         Some(1.0)

@@ -354,6 +354,18 @@ mod served {
             Value::Null,
             "a stray schema description"
         );
+        let aliased = app
+            .graphql(
+                Auth::None,
+                "query A { s: __schema { d: description ...F } } \
+                 fragment F on __Schema { description }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            aliased,
+            json!({ "data": { "s": { "d": null, "description": null } } })
+        );
         assert_eq!(
             served["types"]["DateTime"]["specifiedByURL"],
             "https://datatracker.ietf.org/doc/html/rfc3339"
