@@ -4,6 +4,7 @@
 //! (`/vipps/login/…`) allow credentials (the login cookie); every other route is called with
 //! a bearer token, never a cookie.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -20,8 +21,13 @@ pub fn layers(origins: &[HeaderValue]) -> Option<(CorsLayer, CorsLayer)> {
     if origins.is_empty() {
         return None;
     }
+    // A predicate over a shared list: the layer is cloned with every request, and a list
+    // origin would copy the whole list each time.
+    let allowed: Arc<[HeaderValue]> = origins.into();
     let plain = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            allowed.contains(origin)
+        }))
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([
             header::AUTHORIZATION,
