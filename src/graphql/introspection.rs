@@ -4,8 +4,8 @@
 //! so the field answers `null`, as the specification allows.
 //!
 //! The document is read once after parsing for where the answer holds that field (aliases
-//! and fragments included); the answer is mended once after execution. Nothing runs per
-//! field.
+//! and fragments included); the answer is mended once after execution. The extension has no
+//! per-field hook of its own.
 
 use std::sync::{Arc, Mutex};
 

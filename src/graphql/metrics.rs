@@ -2,8 +2,9 @@
 //! by its name, kind and outcome code, and each document refused before it ran (`<none>`).
 //! Operation names and aliases are chosen by clients, so they never become labels.
 //!
-//! The document is read once after parsing, and the answer once after execution; nothing
-//! runs per field.
+//! The document is read once after parsing, and the answer once after execution; the
+//! extension has no per-field hook of its own (async-graphql still passes every field
+//! through each extension's default `resolve`).
 
 use std::sync::{Arc, Mutex};
 
