@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::auth::AdminToken;
+use crate::auth::{AdminToken, MetricsToken};
 use crate::config::{Config, LoginConfig, ServerConfig};
 use crate::db::DbPool;
 use crate::limits::RateLimits;
+use crate::metrics::Metrics;
 use crate::secrets::SecretResolver;
 use crate::sessions::SessionKeys;
 use crate::vipps::VippsClient;
@@ -35,6 +36,10 @@ pub struct App {
     pub login: LoginSettings,
     /// This instance's rate limits.
     pub limits: Arc<RateLimits>,
+    /// This instance's Prometheus metrics.
+    pub metrics: Metrics,
+    /// What `GET /metrics` asks for (`METRICS_TOKEN`); `None`: the metrics are public.
+    pub metrics_token: Option<MetricsToken>,
     /// Connection limits, timeouts and the purge schedule, read by [`crate::serve`].
     pub server: ServerConfig,
     /// Serializes organization updates within this instance; the optimistic check in
@@ -68,11 +73,12 @@ impl App {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the HTTP client for Vault")?;
+        let metrics = Metrics::new();
         Ok(Arc::new(Self {
             db,
             admin,
-            vipps: VippsClient::new(login)?,
-            secrets: SecretResolver::new(login, vault_http),
+            vipps: VippsClient::new(login, metrics.upstream.clone())?,
+            secrets: SecretResolver::new(login, vault_http, metrics.upstream.clone()),
             sessions,
             login: LoginSettings {
                 ttl: Duration::from_secs(login.login_ttl_secs),
@@ -82,7 +88,9 @@ impl App {
                     .is_some_and(|url| url.scheme() == "https"),
                 public_base_url: login.public_base_url.clone(),
             },
-            limits: RateLimits::start(&login.limits),
+            limits: RateLimits::start(&login.limits, metrics.refusals.clone()),
+            metrics,
+            metrics_token: login.server.metrics_token.as_deref().map(MetricsToken::new),
             server: login.server.clone(),
             org_updates: tokio::sync::Mutex::new(()),
         }))

@@ -45,16 +45,40 @@ impl AdminToken {
 
     /// Checks the token from an `Authorization` header value (`Bearer <token>`).
     pub fn verify(&self, authorization: Option<&str>) -> Result<Admin, Error> {
-        let presented = authorization
-            .and_then(bearer)
-            .ok_or(Error::Unauthenticated)?;
-        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        if bool::from(self.digest.ct_eq(&digest)) {
+        if presents(&self.digest, authorization) {
             Ok(Admin(()))
         } else {
             Err(Error::Unauthenticated)
         }
     }
+}
+
+/// The token `GET /metrics` asks for when `METRICS_TOKEN` is set, kept as a SHA-256 digest
+/// like the admin token. It proves nothing else.
+pub struct MetricsToken {
+    digest: [u8; 32],
+}
+
+impl MetricsToken {
+    pub fn new(token: &str) -> Self {
+        Self {
+            digest: Sha256::digest(token.as_bytes()).into(),
+        }
+    }
+
+    /// Whether an `Authorization` header value is `Bearer <this token>`.
+    pub fn allows(&self, authorization: Option<&str>) -> bool {
+        presents(&self.digest, authorization)
+    }
+}
+
+/// Whether `authorization` is a bearer token whose SHA-256 digest is `digest` (compared in
+/// constant time).
+fn presents(digest: &[u8; 32], authorization: Option<&str>) -> bool {
+    authorization.and_then(bearer).is_some_and(|presented| {
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        bool::from(digest.ct_eq(&presented))
+    })
 }
 
 /// The caller of one request: an admin proof and/or a verified session, parsed once from the

@@ -219,6 +219,16 @@ pub struct ServerConfig {
     /// for ever.
     #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(0..=36_500), global = true)]
     pub audit_retention_days: u32,
+
+    /// Comma-separated origins (`https://app.example.no`, exactly as browsers send them)
+    /// whose pages may call the API from the browser (CORS); none by default.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = cors_origin, global = true)]
+    pub cors_allowed_origins: Vec<axum::http::HeaderValue>,
+
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this token>` (≥ 16 chars);
+    /// unset, the metrics are public.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, value_parser = metrics_token, global = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// The environment variables the server reads as its own configuration: every variable of
@@ -307,6 +317,25 @@ fn public_base_url(value: &str) -> Result<url::Url, String> {
 }
 
 /// A header value Vipps accepts: 1–30 printable ASCII characters.
+/// An origin as a browser sends it in `Origin`: `scheme://host[:port]`, nothing more.
+fn cors_origin(value: &str) -> Result<axum::http::HeaderValue, String> {
+    let invalid = || {
+        "must be an origin such as `https://app.example.no` (scheme, host and port only)".to_owned()
+    };
+    let url = url::Url::parse(value).map_err(|_| invalid())?;
+    if !matches!(url.scheme(), "https" | "http") || url.origin().ascii_serialization() != value {
+        return Err(invalid());
+    }
+    axum::http::HeaderValue::from_str(value).map_err(|_| invalid())
+}
+
+fn metrics_token(value: &str) -> Result<String, String> {
+    if value.len() < 16 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be at least 16 printable ASCII characters with no spaces".to_owned());
+    }
+    Ok(value.to_owned())
+}
+
 fn header_text(value: &str) -> Result<String, String> {
     if value.is_empty()
         || value.len() > 30
@@ -315,4 +344,34 @@ fn header_text(value: &str) -> Result<String, String> {
         return Err("must be 1-30 printable ASCII characters".to_owned());
     }
     Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        for good in ["https://app.example.no", "http://localhost:3000"] {
+            assert_eq!(super::cors_origin(good).unwrap(), good);
+        }
+        for bad in [
+            "*",
+            "null",
+            "app.example.no",
+            "https://app.example.no/",
+            "https://app.example.no/path",
+            "https://App.example.no",
+            "https://app.example.no:443",
+            "ftp://app.example.no",
+        ] {
+            assert!(super::cors_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn metrics_tokens_are_long_and_plain() {
+        assert!(super::metrics_token("metrics-token-0123456789").is_ok());
+        for bad in ["short", "has a space in it somewhere", ""] {
+            assert!(super::metrics_token(bad).is_err(), "{bad}");
+        }
+    }
 }

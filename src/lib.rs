@@ -12,6 +12,7 @@
 //! - [`sessions`]: session tokens (Ed25519 JWTs) and their public key set;
 //! - [`auth`]: the admin bearer token and the [`auth::Caller`] of a request;
 //! - [`limits`]: in-memory rate limits per client address (per instance);
+//! - [`metrics`]: the Prometheus metrics of the instance;
 //! - [`capped_body`]: reads answers from Vipps and Vault up to a size cap;
 //! - [`mock_vipps`]: a fake Vipps Login provider for tests and local development; never mounted by `serve`;
 //! - [`config`], [`telemetry`], [`app`]: start-up wiring shared by `main` and the tests.
@@ -26,6 +27,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod mock_vipps;
 pub mod secrets;
 pub mod service;

@@ -11,6 +11,7 @@ use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::Error;
+use crate::metrics::{Limit, RefusalMetrics};
 
 /// How often the limiters forget addresses whose allowance is whole again.
 const FORGET_EVERY: Duration = Duration::from_secs(60);
@@ -69,19 +70,28 @@ impl LimitsConfig {
     }
 }
 
-/// One allowance per client address.
-struct PerAddress(DefaultKeyedRateLimiter<IpAddr>);
+/// One allowance per client address, counting its refusals.
+struct PerAddress {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    limit: Limit,
+    refusals: RefusalMetrics,
+}
 
 impl PerAddress {
     /// `per_minute` units a minute, all of them available at once; `None` when 0 (off).
-    fn new(per_minute: u32) -> Option<Self> {
-        NonZeroU32::new(per_minute).map(|n| Self(RateLimiter::keyed(Quota::per_minute(n))))
+    fn new(per_minute: u32, limit: Limit, refusals: &RefusalMetrics) -> Option<Self> {
+        NonZeroU32::new(per_minute).map(|n| Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(n)),
+            limit,
+            refusals: refusals.clone(),
+        })
     }
 
     /// Takes one unit of `addr`'s allowance, or says how long until one is back.
     fn take(&self, addr: ClientAddr) -> Result<(), Error> {
-        self.0.check_key(&addr.0).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.0.clock().now());
+        self.limiter.check_key(&addr.0).map_err(|not_until| {
+            self.refusals.refused(self.limit);
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
             Error::RateLimited {
                 retry_after_secs: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
             }
@@ -89,8 +99,8 @@ impl PerAddress {
     }
 
     fn forget_idle(&self) {
-        self.0.retain_recent();
-        self.0.shrink_to_fit();
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
     }
 }
 
@@ -103,18 +113,28 @@ pub struct RateLimits {
     pub max_pending_logins_per_org: Option<NonZeroU32>,
     /// Proxies whose `X-Forwarded-For` the HTTP edge believes.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Counts the refusals of every limit.
+    pub refusals: RefusalMetrics,
 }
 
 impl RateLimits {
     /// The limiters `config` asks for, with a background task (ending with them) that
-    /// forgets idle addresses so memory stays bounded.
-    pub fn start(config: &LimitsConfig) -> Arc<Self> {
+    /// forgets idle addresses so memory stays bounded. Refusals are counted in `refusals`.
+    pub fn start(config: &LimitsConfig, refusals: RefusalMetrics) -> Arc<Self> {
+        let per_address = |per_minute, limit| PerAddress::new(per_minute, limit, &refusals);
         let limits = Arc::new(Self {
-            login_starts: PerAddress::new(config.rate_limit_login_per_minute),
-            login_completions: PerAddress::new(config.rate_limit_login_per_minute),
-            admin_failures: PerAddress::new(config.rate_limit_admin_failures_per_minute),
+            login_starts: per_address(config.rate_limit_login_per_minute, Limit::LoginStart),
+            login_completions: per_address(
+                config.rate_limit_login_per_minute,
+                Limit::LoginCompletion,
+            ),
+            admin_failures: per_address(
+                config.rate_limit_admin_failures_per_minute,
+                Limit::AdminFailures,
+            ),
             max_pending_logins_per_org: NonZeroU32::new(config.max_pending_logins_per_org),
             trusted_proxies: config.trusted_proxies.clone(),
+            refusals,
         });
         tokio::spawn(forget_idle(Arc::downgrade(&limits)));
         limits
@@ -173,7 +193,7 @@ mod tests {
     async fn allows_the_burst_then_refuses_with_a_wait() {
         let mut config = config();
         config.rate_limit_login_per_minute = 3;
-        let limits = RateLimits::start(&config);
+        let limits = RateLimits::start(&config, RefusalMetrics::default());
         let addr = ClientAddr(IpAddr::from([192, 0, 2, 1]));
         let other = ClientAddr(IpAddr::from([192, 0, 2, 2]));
         for _ in 0..3 {
@@ -193,7 +213,7 @@ mod tests {
     async fn zero_switches_a_limit_off() {
         let mut config = config();
         config.off();
-        let limits = RateLimits::start(&config);
+        let limits = RateLimits::start(&config, RefusalMetrics::default());
         let addr = ClientAddr(IpAddr::from([192, 0, 2, 1]));
         for _ in 0..1000 {
             limits.login_start(addr).unwrap();

@@ -75,6 +75,9 @@ impl Backend {
     }
 }
 
+/// A pool's size and use at one moment.
+pub use deadpool::Status as PoolStatus;
+
 /// A pool of connections to one of the two backends, counting the statements it runs.
 #[derive(Clone)]
 pub struct DbPool {
@@ -201,6 +204,14 @@ impl DbPool {
         match self.pools {
             Pools::Postgres(_) => Backend::Postgres,
             Pools::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The pool's size, connections in use and waiters, as of now.
+    pub fn status(&self) -> PoolStatus {
+        match &self.pools {
+            Pools::Postgres(pool) => pool.status(),
+            Pools::Sqlite(pool) => pool.status(),
         }
     }
 

@@ -6,11 +6,14 @@
 //! result; doc comments on types and fields become the descriptions GraphiQL shows.
 
 mod audit;
+mod document;
 mod documents;
 pub mod error;
+mod introspection;
 mod limits;
 mod loaders;
 mod login;
+mod metrics;
 mod orgs;
 mod scalars;
 mod users;
@@ -70,6 +73,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_recursive_depth(32)
         .limit_directives(10)
         .extension(limits::AliasLimit(MAX_ALIASES))
+        .extension(introspection::NoSchemaDescription)
 }
 
 /// The schema the server executes, wired to `app`.
@@ -79,11 +83,15 @@ pub fn build_schema(app: Arc<App>) -> AppSchema {
             loaders::OrgLoader(app.clone()),
             tokio::spawn,
         ))
+        .extension(metrics::OperationMetrics(app.metrics.graphql.clone()))
         .data(app)
         .finish()
 }
 
-/// The SDL that `schema.graphql` holds (`vipps-identity schema` prints it).
+/// The SDL that `schema.graphql` holds (`vipps-identity schema` prints it): what
+/// introspection serves, `@specifiedBy` included.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

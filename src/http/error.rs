@@ -104,6 +104,9 @@ struct Problem<'a> {
     status: u16,
     detail: String,
     code: &'static str,
+    /// The request id (`X-Request-Id`), to find the request's log lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'static str>,
     /// What Vipps reported, for `LOGIN_CANCELLED` and `LOGIN_FAILED`.
@@ -130,12 +133,14 @@ impl IntoResponse for HttpError {
             _ => None,
         };
         let provider = service.and_then(Error::provider_error);
+        let request_id = super::request_id::current();
         let problem = Problem {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: self.to_string(),
             code: self.code(),
+            instance: request_id.as_deref(),
             field,
             vipps_error: provider.map(|p| p.error.as_str()),
             vipps_error_description: provider.and_then(|p| p.description.as_deref()),

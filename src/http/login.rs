@@ -72,7 +72,7 @@ pub struct Started {
 }
 
 /// The header a non-browser client may send the completion token in.
-const COMPLETION_TOKEN_HEADER: &str = "x-completion-token";
+pub(super) const COMPLETION_TOKEN_HEADER: &str = "x-completion-token";
 
 /// The cookie that carries a login's completion token in the browser flow: one per login
 /// (named after its `state`), so two logins in two tabs do not displace each other.

@@ -1,8 +1,10 @@
-//! The HTTP edge: one route table for REST, the `/graphql` endpoint, GraphiQL and health
-//! checks, and the server loop. Every request's caller is parsed here, once.
+//! The HTTP edge: one route table for REST, the `/graphql` endpoint, GraphiQL, health
+//! checks and metrics, the server loop, CORS and request ids. Every request's caller is
+//! parsed here, once.
 
 mod client_addr;
 mod consent;
+mod cors;
 mod drain;
 pub mod error;
 mod extract;
@@ -14,8 +16,10 @@ mod jsv;
 mod jwks;
 mod log;
 mod login;
+mod metrics;
 mod openapi;
 mod orgs;
+mod request_id;
 mod server;
 mod sessions;
 mod timeout;
@@ -54,10 +58,6 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::get, orgs::update, orgs::delete))
         .routes(routes!(orgs::status))
-        .routes(routes!(login::start))
-        .routes(routes!(login::callback))
-        .routes(routes!(login::callback_json))
-        .routes(routes!(login::callback_jsv))
         .routes(routes!(sessions::logout))
         .routes(routes!(sessions::introspect))
         .routes(routes!(jwks::jwks))
@@ -66,35 +66,63 @@ fn rest_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::ready))
 }
 
+/// The login routes, apart because browsers may call them with credentials (CORS).
+fn login_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login::start))
+        .routes(routes!(login::callback))
+        .routes(routes!(login::callback_json))
+        .routes(routes!(login::callback_jsv))
+}
+
 /// The OpenAPI 3.1 document of the REST API, as `GET /openapi.json` serves it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    rest_routes().split_for_parts().1
+    rest_routes().merge(login_routes()).split_for_parts().1
 }
 
 /// Every route of the server.
 pub fn router(app: Arc<App>) -> Router {
     let schema = crate::graphql::build_schema(app.clone());
-    let (rest, document) = rest_routes().split_for_parts();
-    rest.route("/openapi.json", openapi::serve(Arc::new(document)))
+    let (rest, _) = rest_routes().split_for_parts();
+    let (login, _) = login_routes().split_for_parts();
+    let routes = rest
+        .route("/openapi.json", openapi::serve(Arc::new(openapi())))
+        .route("/metrics", get(metrics::metrics))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql", get(graphiql::page))
-        .route("/graphiql/assets/{file}", get(graphiql::asset))
+        .route("/graphiql/assets/{file}", get(graphiql::asset));
+    // The 405 answer is set before CORS, so a preflight of any route reaches CORS first.
+    let (routes, login_routes) = (
+        routes.method_not_allowed_fallback(method_not_allowed),
+        login.method_not_allowed_fallback(method_not_allowed),
+    );
+    let (routes, login_routes) = match cors::layers(&app.server.cors_allowed_origins) {
+        Some((plain, credentialed)) => (routes.layer(plain), login_routes.layer(credentialed)),
+        None => (routes, login_routes),
+    };
+    routes
+        .merge(login_routes)
         .fallback(async || HttpError::NoRoute("no such route"))
-        .method_not_allowed_fallback(async || {
-            HttpError::MethodNotAllowed("this route does not accept that HTTP method")
-        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(drain::drain_unread_body))
         .layer(axum::middleware::from_fn_with_state(
             Duration::from_secs(app.server.request_timeout_secs),
             timeout::limit_request_time,
         ))
-        .layer(axum::middleware::from_fn(log::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            log::log_request,
+        ))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(AppState {
             app,
             schema,
             documents: Arc::default(),
         })
+}
+
+async fn method_not_allowed() -> HttpError {
+    HttpError::MethodNotAllowed("this route does not accept that HTTP method")
 }
 
 /// Serves the REST and GraphQL API on `listener` until `shutdown` completes, then lets the

@@ -15,6 +15,7 @@ use crate::capped_body::{self, BodyError, UPSTREAM_BODY_LIMIT};
 use crate::config::LoginConfig;
 use crate::domain::{ClientSecretRef, InvalidInput, SecretLocation};
 use crate::error::{Error, Result};
+use crate::metrics::{UpstreamCall, UpstreamMetrics};
 
 use policy::Policy;
 
@@ -45,6 +46,7 @@ struct Vault {
 /// Reads secrets, with a short in-memory cache.
 pub struct SecretResolver {
     http: reqwest::Client,
+    metrics: UpstreamMetrics,
     vault: Option<Vault>,
     policy: Policy,
     ttl: Duration,
@@ -52,7 +54,7 @@ pub struct SecretResolver {
 }
 
 impl SecretResolver {
-    pub fn new(config: &LoginConfig, http: reqwest::Client) -> Self {
+    pub fn new(config: &LoginConfig, http: reqwest::Client, metrics: UpstreamMetrics) -> Self {
         let vault = match (&config.vault_addr, &config.vault_token) {
             (Some(addr), Some(token)) => Some(Vault {
                 addr: addr.clone(),
@@ -63,6 +65,7 @@ impl SecretResolver {
         };
         Self {
             http,
+            metrics,
             vault,
             policy: Policy::new(config),
             ttl: Duration::from_secs(config.secret_cache_secs),
@@ -146,7 +149,20 @@ impl SecretResolver {
                 let content = file::read(&dir.configured, path).await?;
                 content.trim_end_matches(['\r', '\n']).to_owned()
             }
-            SecretLocation::Vault { path, key } => self.read_vault(path, key).await?,
+            SecretLocation::Vault { path, key } => {
+                let started = Instant::now();
+                let read = self.read_vault(path, key).await;
+                if self.vault.is_some() {
+                    let outcome = if read.is_ok() {
+                        "ok"
+                    } else {
+                        "SECRET_UNAVAILABLE"
+                    };
+                    self.metrics
+                        .record(UpstreamCall::Vault, outcome, started.elapsed());
+                }
+                read?
+            }
         };
         if value.is_empty() {
             return Err("the secret is empty".to_owned());

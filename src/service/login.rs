@@ -10,6 +10,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Missing, Result};
 use crate::limits::ClientAddr;
+use crate::metrics::outcome;
 use crate::service::{audit, orgs, users};
 use crate::sessions::IssuedSession;
 use crate::vipps::{CodeExchange, Expected};
@@ -29,14 +30,35 @@ const PENDING_RETRY_AFTER_SECS: u64 = 60;
 /// Starts a login for the organization: stores the attempt and returns where to send the user.
 /// Each start counts against the client address's allowance, and an organization with
 /// [`crate::limits::LimitsConfig::max_pending_logins_per_org`] logins pending takes no more.
+/// Every start is counted in the metrics, with the organization when it exists.
 pub async fn start(app: &App, addr: ClientAddr, request: StartLogin) -> Result<LoginStart> {
-    app.limits.login_start(addr)?;
-    let org = enabled_org(app, &request.org_id).await?;
+    let found = match app.limits.login_start(addr) {
+        Ok(()) => enabled_org(app, &request.org_id).await,
+        Err(error) => Err(error),
+    };
+    let org = match found {
+        Ok(org) => org,
+        Err(error) => {
+            app.metrics.login_started(None, error.code());
+            return Err(error);
+        }
+    };
+    let result = start_for(app, &org, request).await;
+    app.metrics
+        .login_started(Some(org.org_id.as_str()), outcome(&result));
+    result
+}
+
+/// The start of a login for an organization found enabled.
+async fn start_for(app: &App, org: &VippsOrg, request: StartLogin) -> Result<LoginStart> {
     if let Some(cap) = app.limits.max_pending_logins_per_org {
         let pending =
             db::login_attempts::count_pending(&app.db, &org.org_id, Timestamp::now()).await?;
         if pending >= u64::from(cap.get()) {
             tracing::warn!(org_id = %org.org_id, pending, "login refused: too many pending logins");
+            app.limits
+                .refusals
+                .refused(crate::metrics::Limit::PendingLogins);
             return Err(Error::RateLimited {
                 retry_after_secs: PENDING_RETRY_AFTER_SECS,
             });
@@ -99,7 +121,7 @@ pub async fn start(app: &App, addr: ClientAddr, request: StartLogin) -> Result<L
         expires_at,
     };
     if !db::login_attempts::insert(&app.db, &attempt).await? {
-        return Err(Missing::Org(org.org_id).into());
+        return Err(Missing::Org(org.org_id.clone()).into());
     }
     tracing::info!(org_id = %org.org_id, flow = attempt.flow.as_str(), "login started");
     Ok(LoginStart {
@@ -114,13 +136,38 @@ pub async fn start(app: &App, addr: ClientAddr, request: StartLogin) -> Result<L
 /// shown it comes from whoever started the login (the completion token, unless the
 /// organization allows unbound completions) and the client secret and discovery document
 /// are at hand; then the `state` is consumed, so each login completes at most once.
+/// Every completion is counted in the metrics, with the organization of the login attempt.
 pub async fn complete(app: &App, addr: ClientAddr, request: CompleteLogin) -> Result<LoginResult> {
-    app.limits.login_completion(addr)?;
     let now = Timestamp::now();
-    let key = state_key(&request.state);
-    let attempt = db::login_attempts::find_open(&app.db, &key)
+    let attempt = match open_attempt(app, addr, &request.state).await {
+        Ok(attempt) => attempt,
+        Err(error) => {
+            app.metrics.login_completed(None, error.code());
+            return Err(error);
+        }
+    };
+    let org_id = attempt.org_id.clone();
+    let result = complete_open(app, attempt, request, now).await;
+    app.metrics
+        .login_completed(Some(org_id.as_str()), outcome(&result));
+    result
+}
+
+/// The login attempt `state` names, counted against `addr`'s allowance of completions.
+async fn open_attempt(app: &App, addr: ClientAddr, state: &str) -> Result<LoginAttempt> {
+    app.limits.login_completion(addr)?;
+    db::login_attempts::find_open(&app.db, &state_key(state))
         .await?
-        .ok_or(Error::LoginStateInvalid)?;
+        .ok_or(Error::LoginStateInvalid)
+}
+
+/// The completion of a login attempt found open; its outcome goes to the audit trail.
+async fn complete_open(
+    app: &App,
+    attempt: LoginAttempt,
+    request: CompleteLogin,
+    now: Timestamp,
+) -> Result<LoginResult> {
     let (org_id, environment) = (attempt.org_id.clone(), attempt.environment);
     match complete_attempt(app, attempt, request, now).await {
         Ok(result) => {

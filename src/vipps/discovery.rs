@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{VippsClient, unavailable};
 use crate::domain::Environment;
 use crate::error::Result;
+use crate::metrics::UpstreamCall;
 
 const WHAT: &str = "discovery document";
 
@@ -27,7 +28,9 @@ impl VippsClient {
         let issuer = self.issuer(environment);
         issuer
             .discovery
-            .get(WHAT, || self.fetch_discovery(&issuer.url))
+            .get(WHAT, || {
+                self.timed(UpstreamCall::Discovery, self.fetch_discovery(&issuer.url))
+            })
             .await
     }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{Discovery, VippsClient, unavailable};
 use crate::domain::Environment;
 use crate::error::{Error, Result};
+use crate::metrics::UpstreamCall;
 
 const WHAT: &str = "JWKS";
 
@@ -80,7 +81,7 @@ impl VippsClient {
     ) -> Result<DecodingKey> {
         let asked = std::time::Instant::now();
         let cache = &self.issuer(environment).keys;
-        let fetch = || self.fetch_keys(&discovery.jwks_uri);
+        let fetch = || self.timed(UpstreamCall::Jwks, self.fetch_keys(&discovery.jwks_uri));
         let keys = cache.get(WHAT, fetch).await?;
         if keys.source == discovery.jwks_uri
             && let Some(key) = keys.find(kid)

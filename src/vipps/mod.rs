@@ -18,6 +18,7 @@ use crate::capped_body::{self, UPSTREAM_BODY_LIMIT};
 use crate::config::LoginConfig;
 use crate::domain::{Environment, MerchantSerialNumber, ProviderError};
 use crate::error::{Error, Result};
+use crate::metrics::{UpstreamCall, UpstreamMetrics};
 
 pub use discovery::Discovery;
 pub use id_token::{Expected, IdToken};
@@ -46,12 +47,13 @@ impl Issuer {
 /// Talks to the provider of each environment.
 pub struct VippsClient {
     http: reqwest::Client,
+    metrics: UpstreamMetrics,
     production: Issuer,
     test: Issuer,
 }
 
 impl VippsClient {
-    pub fn new(config: &LoginConfig) -> anyhow::Result<Self> {
+    pub fn new(config: &LoginConfig, metrics: UpstreamMetrics) -> anyhow::Result<Self> {
         let mut headers = HeaderMap::new();
         for (name, value) in [
             ("vipps-system-name", &config.vipps_system_name),
@@ -77,6 +79,7 @@ impl VippsClient {
             .context("building the HTTP client for Vipps")?;
         Ok(Self {
             http,
+            metrics,
             production: Issuer::new(&config.vipps_production_issuer),
             test: Issuer::new(&config.vipps_test_issuer),
         })
@@ -92,6 +95,19 @@ impl VippsClient {
     /// The issuer URL configured for `environment`.
     pub fn issuer_url(&self, environment: Environment) -> &str {
         &self.issuer(environment).url
+    }
+
+    /// Runs one call to the provider, counting it as `kind` with its outcome and duration.
+    async fn timed<T>(
+        &self,
+        kind: UpstreamCall,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let started = std::time::Instant::now();
+        let result = call.await;
+        self.metrics
+            .record(kind, crate::metrics::outcome(&result), started.elapsed());
+        result
     }
 
     /// GETs a public provider document (discovery, JWKS); returns it with how long it may

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{Discovery, VippsClient, json_answer, unavailable, with_merchant};
 use crate::domain::{LoginSecret, RedirectUri, TokenEndpointAuthMethod, VippsOrg};
 use crate::error::{Error, Result};
+use crate::metrics::UpstreamCall;
 use crate::secrets::Secret;
 
 const WHAT: &str = "token endpoint";
@@ -74,7 +75,9 @@ impl VippsClient {
             }
         }
         let request = with_merchant(request, org.merchant_serial_number.as_ref()).form(&form);
-        let answer: TokenResponse = json_answer(WHAT, request).await?;
+        let answer: TokenResponse = self
+            .timed(UpstreamCall::Token, json_answer(WHAT, request))
+            .await?;
         if !answer.token_type.eq_ignore_ascii_case("bearer") {
             return Err(unavailable(
                 WHAT,

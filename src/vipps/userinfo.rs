@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::{Discovery, IdToken, VippsClient, json_answer, unavailable, with_merchant};
 use crate::domain::{AddressType, MerchantSerialNumber, PhoneNumber, VippsAddress, VippsUserInfo};
 use crate::error::{Error, Result};
+use crate::metrics::UpstreamCall;
 
 const WHAT: &str = "userinfo endpoint";
 
@@ -96,7 +97,12 @@ impl VippsClient {
             .http
             .get(discovery.userinfo_endpoint.clone())
             .bearer_auth(access_token);
-        let claims: Value = json_answer(WHAT, with_merchant(request, merchant)).await?;
+        let claims: Value = self
+            .timed(
+                UpstreamCall::Userinfo,
+                json_answer(WHAT, with_merchant(request, merchant)),
+            )
+            .await?;
         let sub = text(&claims, "sub").ok_or_else(|| {
             unavailable(WHAT, anyhow::anyhow!("the userinfo answer has no `sub`"))
         })?;

@@ -44,6 +44,8 @@ fn help_documents_every_setting() {
         "ADMIN_TOKEN",
         "LOG_FORMAT",
         "RUST_LOG",
+        "CORS_ALLOWED_ORIGINS",
+        "METRICS_TOKEN",
         "serve",
         "migrate",
         "schema",

@@ -86,3 +86,67 @@ async fn unknown_assets_are_404() {
         .await
         .problem(404, "NOT_FOUND");
 }
+
+/// The document GraphiQL opens with, as `init.js` holds it.
+fn example_document(init: &str) -> &str {
+    let start = init
+        .find("var defaultQuery = `")
+        .expect("an example document")
+        + 20;
+    let length = init[start..].find('`').expect("the document's end");
+    &init[start..start + length]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn graphiql_opens_with_an_example_that_runs() {
+    let app = TestApp::spawn().await;
+    let init = app.get("/graphiql/assets/init.js").await.text;
+    let document = example_document(&init);
+    assert!(
+        init.contains("defaultQuery: defaultQuery"),
+        "the example is handed to GraphiQL"
+    );
+    app.create_org(&crate::helpers::org_body(
+        "org_demo",
+        serde_json::json!({
+            "redirect_uri": "https://demo.example.no/callback",
+            "environment": "test",
+        }),
+    ))
+    .await;
+    let operations = ["Orgs", "OrgStatus", "Org", "StartLogin"];
+    for operation in operations {
+        assert!(
+            document.contains(&format!(" {operation} {{")),
+            "{operation} is not in the example"
+        );
+        let answer = app
+            .send_json(
+                "POST",
+                "/graphql",
+                crate::helpers::Auth::None,
+                &serde_json::json!({ "query": document, "operationName": operation }),
+            )
+            .await
+            .json();
+        if operation == "StartLogin" {
+            assert_eq!(
+                answer["errors"][0]["extensions"]["code"], "VIPPS_UNAVAILABLE",
+                "the mutation validates and runs up to the (unreachable) provider: {answer}"
+            );
+        } else {
+            assert!(answer["errors"].is_null(), "{operation}: {answer}");
+            assert!(!answer["data"].is_null(), "{operation}: {answer}");
+        }
+    }
+    let orgs = app
+        .send_json(
+            "POST",
+            "/graphql",
+            crate::helpers::Auth::None,
+            &serde_json::json!({ "query": document, "operationName": "Org" }),
+        )
+        .await
+        .json();
+    assert_eq!(orgs["data"]["vippsOrg"]["orgId"], "org_demo");
+}

@@ -105,6 +105,12 @@ impl TestResponse {
             body["title"].is_string() && body["type"].is_string() && body["detail"].is_string(),
             "body: {body}"
         );
+        assert!(
+            body["instance"].is_string()
+                && body["instance"].as_str() == self.header("x-request-id"),
+            "`instance` is not the request id {:?}: {body}",
+            self.header("x-request-id")
+        );
         body
     }
 }
