@@ -55,6 +55,9 @@ pub async fn active_user(
         .filter(sessions::ended_at.is_null())
         .filter(sessions::expires_at.gt(now.naive_utc()))
         .filter(vipps_orgs::vipps_enabled.eq(true))
+        // A session from before the organization was last created belongs to a removed
+        // configuration: re-creating the `org_id` never brings it back.
+        .filter(sessions::created_at.ge(vipps_orgs::created_at))
         .select(UserRow::as_select())
         .first(conn)
         .await

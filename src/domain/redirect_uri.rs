@@ -187,11 +187,6 @@ impl RedirectUri {
         self.kind == Kind::App
     }
 
-    /// Whether the URI is plain `http://` on the developer's machine.
-    pub fn is_loopback_http(&self) -> bool {
-        self.kind == Kind::LoopbackHttp
-    }
-
     pub fn as_str(&self) -> &str {
         &self.value
     }
@@ -268,9 +263,9 @@ mod tests {
                 .is_app_scheme()
         );
         assert!(
-            RedirectUri::parse("http://localhost/cb")
+            !RedirectUri::parse("http://localhost/cb")
                 .unwrap()
-                .is_loopback_http()
+                .is_app_scheme()
         );
     }
 

@@ -4,28 +4,73 @@
 //! validates the document against the variables of every request.
 
 use async_graphql::parser::parse_query;
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{BatchRequest, Request};
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
-/// How much query text the cache holds at most (documents are weighed by their text).
-const CAPACITY_BYTES: u64 = 1024 * 1024;
+/// About how much memory the cached documents may take (each weighed by its text and an
+/// estimate of its parsed tree).
+const CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
 /// About how many documents that is, for sizing the cache's tables.
 const ESTIMATED_DOCUMENTS: usize = 1024;
+/// What one parsed selection costs in memory, about (a field node with its name, position,
+/// arguments and directives).
+const BYTES_PER_SELECTION: u64 = 256;
 /// Longer queries are parsed every time: real clients' documents are far smaller, and a
 /// stream of large unique ones must not push them out.
-const MAX_CACHED_QUERY_BYTES: usize = 16 * 1024;
+const MAX_CACHED_QUERY_BYTES: usize = 8 * 1024;
 
 /// A bounded cache of parsed documents, shared by every request of the server.
-pub struct DocumentCache(Cache<String, ExecutableDocument, ByTextLength>);
+pub struct DocumentCache(Cache<String, Parsed, ByMemory>);
+
+/// A parsed document and what it weighs.
+#[derive(Clone)]
+struct Parsed {
+    document: ExecutableDocument,
+    weight: u64,
+}
+
+impl Parsed {
+    fn new(query: &str, document: ExecutableDocument) -> Self {
+        let operations = document
+            .operations
+            .iter()
+            .map(|(_, operation)| &operation.node.selection_set.node);
+        let fragments = document
+            .fragments
+            .values()
+            .map(|fragment| &fragment.node.selection_set.node);
+        let selections: u64 = operations.chain(fragments).map(count_selections).sum();
+        Self {
+            document,
+            weight: query.len() as u64 + selections * BYTES_PER_SELECTION,
+        }
+    }
+}
+
+/// The selections in `set`, nested ones included.
+fn count_selections(set: &SelectionSet) -> u64 {
+    set.items
+        .iter()
+        .map(|item| {
+            1 + match &item.node {
+                Selection::Field(field) => count_selections(&field.node.selection_set.node),
+                Selection::InlineFragment(fragment) => {
+                    count_selections(&fragment.node.selection_set.node)
+                }
+                Selection::FragmentSpread(_) => 0,
+            }
+        })
+        .sum()
+}
 
 #[derive(Clone)]
-struct ByTextLength;
+struct ByMemory;
 
-impl Weighter<String, ExecutableDocument> for ByTextLength {
-    fn weight(&self, query: &String, _: &ExecutableDocument) -> u64 {
-        query.len() as u64
+impl Weighter<String, Parsed> for ByMemory {
+    fn weight(&self, _: &String, parsed: &Parsed) -> u64 {
+        parsed.weight
     }
 }
 
@@ -34,7 +79,7 @@ impl Default for DocumentCache {
         Self(Cache::with_weighter(
             ESTIMATED_DOCUMENTS,
             CAPACITY_BYTES,
-            ByTextLength,
+            ByMemory,
         ))
     }
 }
@@ -43,13 +88,14 @@ impl DocumentCache {
     /// Gives `request` the parsed document of its query: from the cache, or parsed now and
     /// remembered. A query that does not parse is left as it is, for the schema to report.
     pub fn prepare(&self, mut request: Request) -> Request {
-        if let Some(document) = self.0.get(request.query.as_str()) {
-            request.set_parsed_query(document);
+        if let Some(parsed) = self.0.get(request.query.as_str()) {
+            request.set_parsed_query(parsed.document);
         } else if request.query.len() <= MAX_CACHED_QUERY_BYTES
             && let Ok(document) = parse_query(&request.query)
         {
-            self.0.insert(request.query.clone(), document.clone());
-            request.set_parsed_query(document);
+            let parsed = Parsed::new(&request.query, document);
+            request.set_parsed_query(parsed.document.clone());
+            self.0.insert(request.query.clone(), parsed);
         }
         request
     }

@@ -262,3 +262,20 @@ async fn the_rest_answer_keeps_its_shape_and_odd_query_parameters_are_refused() 
     assert_eq!(body["deleted"], true);
     assert_eq!(ids(&users_of(&rig.app).await), [ada.user_id.as_str()]);
 }
+
+/// A session issued while the configuration was being removed (a completion racing the
+/// delete, so that ending the org's sessions missed it) must not come back to life when the
+/// `org_id` is created again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_that_escaped_the_removal_stays_dead_after_the_org_is_created_again() {
+    let rig = LoginRig::new().await;
+    let ada = login(&rig, MockUser::ADA).await;
+    delete_org(&rig.app, Via::GraphQl, false).await;
+    // What the race leaves behind: the session still open.
+    rig.app.run_sql("UPDATE sessions SET ended_at = NULL").await;
+    assert_ended(&rig.app, &ada.token, "removed").await;
+    recreate_org(&rig).await;
+    assert_ended(&rig.app, &ada.token, "created again").await;
+    let back = login(&rig, MockUser::ADA).await;
+    assert_active(&rig.app, &back, "a new session").await;
+}
