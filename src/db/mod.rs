@@ -180,6 +180,7 @@ impl DbPool {
                 config.recycling_method = RecyclingMethod::Fast;
                 let counter = statements.clone();
                 let options = Arc::new(PgConnectOptions::parse(url)?);
+                tracing::info!(sslmode = ?options.mode, "PostgreSQL connections");
                 config.custom_setup =
                     Box::new(move |_| Box::pin(open_postgres(options.clone(), counter.clone())));
                 Pools::Postgres(pool!(
